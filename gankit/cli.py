@@ -1,0 +1,212 @@
+"""The ``gankit`` command line: train, sample, presets, info.
+
+gankit train                         the main job (DCGAN on the embedded MNIST-5k)
+gankit train ring-2d --set train.steps=3000 --device cpu
+gankit train --resume runs/ring-2d-20260101-120000
+gankit sample RUN -n 64 -o grid.png
+gankit presets
+gankit info RUN
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from gankit import __version__
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from gankit.errors import GankitError
+
+    try:
+        return args.handler(args)
+    except GankitError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gankit", description="Train, measure and understand GANs."
+    )
+    parser.add_argument("--version", action="version", version=f"gankit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a GAN (no arguments: the main job)")
+    train.add_argument("preset", nargs="?", help="preset name or YAML file (default: dcgan-mnist)")
+    train.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, dotted keys (repeatable): --set train.steps=500",
+    )
+    train.add_argument("--steps", type=int, help="shorthand for --set train.steps=N")
+    train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its checkpoint")
+    train.add_argument(
+        "--allow-config-change",
+        action="store_true",
+        help="with --resume: accept overrides that change the training itself",
+    )
+    train.add_argument("--run-dir", help="exact run directory to create")
+    train.add_argument("--runs-root", default="runs", help="where run directories go")
+    train.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the resolved config and parameter counts, then exit",
+    )
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(handler=_train)
+
+    sample = commands.add_parser("sample", help="draw samples from a trained run")
+    sample.add_argument("run", help="run directory")
+    sample.add_argument("-n", type=int, default=64, help="number of samples")
+    sample.add_argument("-o", "--output", default="samples.png", help=".png grid/plot or .npy")
+    sample.add_argument("--seed", type=int, default=0, help="seed of z")
+    sample.add_argument("--checkpoint", help="a checkpoint folder (default: newest)")
+    sample.set_defaults(handler=_sample)
+
+    presets = commands.add_parser("presets", help="list the shipped presets")
+    presets.set_defaults(handler=_presets)
+
+    info = commands.add_parser("info", help="describe a run directory")
+    info.add_argument("run", help="run directory")
+    info.set_defaults(handler=_info)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    overrides = list(args.overrides)
+    if args.steps is not None:
+        overrides.append(f"train.steps={args.steps}")
+    if args.device is not None:
+        overrides.append(f"device={args.device}")
+    return overrides
+
+
+def _train(args: argparse.Namespace) -> int:
+    from gankit.api import resume, train
+    from gankit.config import resolve
+
+    overrides = _overrides(args)
+    if args.resume:
+        if args.preset or args.dry_run:
+            raise _usage("--resume takes its config from the run; give no preset or --dry-run")
+        run = resume(
+            args.resume,
+            overrides,
+            allow_config_change=args.allow_config_change,
+            progress=not args.no_progress,
+        )
+    elif args.dry_run:
+        _dry_run(resolve(args.preset, overrides))
+        return 0
+    else:
+        run = train(
+            args.preset,
+            overrides,
+            run_dir=args.run_dir,
+            runs_root=args.runs_root,
+            progress=not args.no_progress,
+        )
+    _print_summary(run.dir.summary_path)
+    if run.status == "interrupted":
+        print(f"resume with: gankit train --resume {run.path}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _dry_run(config) -> None:
+    import torch
+
+    from gankit.data import build_source
+    from gankit.nets import count_parameters
+    from gankit.train.build import build_networks
+
+    print(config.to_yaml(), end="")
+    source = build_source(config.data)
+    torch.manual_seed(config.seed)
+    generator, discriminator = build_networks(config, source.shape, source.kind)
+    print(f"# data: {source.kind} of shape {tuple(source.shape)}")
+    print(f"# generator parameters: {count_parameters(generator):,}")
+    print(f"# discriminator parameters: {count_parameters(discriminator):,}")
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from gankit.api import load
+
+    run = load(args.run, checkpoint=args.checkpoint)
+    if args.n < 1:
+        raise _usage("-n must be at least 1")
+    path = run.save_samples(args.output, n=args.n, seed=args.seed)
+    print(f"wrote {args.n} samples of {run.path} (step {run.step}) to {path}")
+    return 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from gankit.config import DEFAULT_PRESET, list_presets
+
+    entries = list_presets()
+    width = max(len(name) for name, _ in entries)
+    for name, summary in entries:
+        mark = " (default)" if name == DEFAULT_PRESET else ""
+        print(f"{name:<{width}}  {summary}{mark}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from gankit.train.checkpoint import list_checkpoints
+    from gankit.train.rundir import RunDir
+
+    run = RunDir.open(args.run)
+    import yaml
+
+    config = yaml.safe_load(run.config_path.read_text())
+    print(f"run         {run.path}")
+    print(f"preset      {config.get('preset')}")
+    print(f"data        {config['data']['name']}")
+    print(f"networks    G={config['generator']['name']} D={config['discriminator']['name']}")
+    print(f"objective   {config['objective']['name']}")
+    checkpoints = list_checkpoints(run.checkpoints_dir)
+    print(f"checkpoints {', '.join(p.name for p in checkpoints) or 'none'}")
+    _print_summary(run.summary_path)
+    return 0
+
+
+def _print_summary(path) -> None:
+    if not path.is_file():
+        print("summary     none yet (the run has not finished a session)")
+        return
+    summary = json.loads(path.read_text())
+    last = summary.get("last_metrics") or {}
+    print(
+        f"status      {summary['status']} at step {summary['step']}/{summary['steps']} "
+        f"in {summary['wall_seconds']:.0f} s on {summary['device']}"
+    )
+    if last:
+        shown = ", ".join(
+            f"{k}={last[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in last
+        )
+        print(f"last        {shown}")
+    print(f"samples     {summary['final_samples']}")
+    print(f"checkpoint  {summary['checkpoint']}")
+
+
+def _usage(message: str):
+    from gankit.errors import GankitError
+
+    return GankitError(message)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

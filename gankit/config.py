@@ -1,0 +1,296 @@
+"""Typed, validated run configuration: presets (YAML in the package) + ``key=value`` overrides.
+
+One source of defaults serves the Python API and the CLI: the pydantic models below. A
+preset only states what differs from them. Unknown keys, wrong types and unknown names
+fail with one line naming the key and the allowed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gankit.data import SOURCES
+from gankit.errors import GankitError
+from gankit.nets import DISCRIMINATORS, GENERATORS
+from gankit.objectives import OBJECTIVES
+from gankit.optim import OPTIMIZERS, AdamOptions
+from gankit.registry import Registry
+
+DEFAULT_PRESET = "dcgan-mnist"
+
+
+class ConfigError(GankitError, ValueError):
+    """A configuration that cannot be run; the message names the key."""
+
+
+def _choice(registry: Registry) -> Any:
+    """A pydantic field type accepting any registered options model, chosen by ``name``."""
+    members = tuple(entry.options for entry in registry)
+    return Annotated[Union[members], Field(discriminator="name")]  # noqa: UP007
+
+
+DataChoice = _choice(SOURCES)
+GeneratorChoice = _choice(GENERATORS)
+DiscriminatorChoice = _choice(DISCRIMINATORS)
+ObjectiveChoice = _choice(OBJECTIVES)
+OptimizerChoice = _choice(OPTIMIZERS)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoiseOptions(Section):
+    """The prior p_z that G pushes forward."""
+
+    dim: int = Field(100, ge=1, description="Dimension of z.")
+    distribution: Literal["normal", "uniform"] = Field(
+        "normal", description="z ~ N(0, I) or z ~ U(−1, 1)^dim."
+    )
+
+
+class TrainOptions(Section):
+    """Algorithm 1 of Goodfellow et al. (2014) and its optimisers."""
+
+    steps: int = Field(2000, ge=1, description="Generator updates (iterations of Algorithm 1).")
+    batch_size: int = Field(64, ge=1, description="m: samples per minibatch, real and fake.")
+    d_steps: int = Field(1, ge=1, description="k: discriminator updates per generator update.")
+    g_optimizer: OptimizerChoice = Field(default_factory=AdamOptions)
+    d_optimizer: OptimizerChoice = Field(default_factory=AdamOptions)
+
+
+class LogOptions(Section):
+    every: int = Field(50, ge=1, description="Steps between metrics.jsonl lines.")
+    tensorboard: bool = Field(True, description="Also write TensorBoard event files.")
+
+
+class SampleOptions(Section):
+    every: int = Field(500, ge=0, description="Steps between sample images (0: only at the end).")
+    count: int = Field(64, ge=1, description="Samples per grid/plot, from a fixed z.")
+
+
+class CheckpointOptions(Section):
+    every: int = Field(500, ge=0, description="Steps between checkpoints (0: only at the end).")
+    keep: int = Field(3, ge=1, description="How many recent checkpoints to keep.")
+
+
+class Config(Section):
+    """Everything that defines a run; saved as ``config.yaml`` in its run directory."""
+
+    preset: str | None = Field(None, description="The preset this config started from.")
+    seed: int = Field(0, ge=0, description="Seeds weights, data order and noise.")
+    device: str = Field("auto", description="auto (cuda → mps → cpu), cpu, cuda, cuda:N or mps.")
+    data: DataChoice = Field(default_factory=lambda: SOURCES.entry("mnist5k").options())
+    noise: NoiseOptions = Field(default_factory=NoiseOptions)
+    generator: GeneratorChoice = Field(default_factory=lambda: GENERATORS.entry("dcgan").options())
+    discriminator: DiscriminatorChoice = Field(
+        default_factory=lambda: DISCRIMINATORS.entry("dcgan").options()
+    )
+    objective: ObjectiveChoice = Field(
+        default_factory=lambda: OBJECTIVES.entry("nonsaturating").options()
+    )
+    train: TrainOptions = Field(default_factory=TrainOptions)
+    log: LogOptions = Field(default_factory=LogOptions)
+    samples: SampleOptions = Field(default_factory=SampleOptions)
+    checkpoint: CheckpointOptions = Field(default_factory=CheckpointOptions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON/YAML-ready dict of every value, defaults included (``name`` first)."""
+        return _name_first(self.model_dump(mode="json"))
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def _name_first(tree: Any) -> Any:
+    if not isinstance(tree, dict):
+        return tree
+    ordered = {"name": tree["name"]} if "name" in tree else {}
+    ordered.update({k: _name_first(v) for k, v in tree.items() if k != "name"})
+    return ordered
+
+
+# -- presets -------------------------------------------------------------------------------
+
+
+def _preset_dir() -> Path:
+    return Path(str(resources.files("gankit") / "presets"))
+
+
+def list_presets() -> list[tuple[str, str]]:
+    """(name, one-line summary) of every preset shipped with gankit, sorted by name."""
+    out = []
+    for path in sorted(_preset_dir().glob("*.yaml")):
+        first = path.read_text().splitlines()[0] if path.stat().st_size else ""
+        out.append((path.stem, first.lstrip("# ").strip()))
+    return out
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    """The raw dict of a shipped preset, or of a YAML file when ``name`` is a path."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise ConfigError(f"config file '{name}' does not exist")
+        label = path.stem
+    else:
+        path = _preset_dir() / f"{name}.yaml"
+        if not path.is_file():
+            names = ", ".join(n for n, _ in list_presets())
+            raise ConfigError(f"unknown preset '{name}'; choose one of: {names}")
+        label = name
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys at the top level")
+    raw.setdefault("preset", label)
+    return raw
+
+
+# -- overrides -----------------------------------------------------------------------------
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"train.steps=500"`` → ``("train.steps", 500)``; values are parsed as YAML."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override '{text}' is not of the form key=value (e.g. train.steps=500)")
+    try:
+        return key.strip(), yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise ConfigError(f"override '{text}': cannot parse the value '{value}'") from None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]) -> dict:
+    """Set dotted keys in a nested dict (a copy).
+
+    Setting a section's ``name`` to a different value (``data.name=ring``) empties that
+    section first, so options of the previous choice do not leak into the new one; give
+    ``name`` before the options that go with it."""
+    tree = _deep_copy(raw)
+    items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
+    for dotted, value in items:
+        *parents, leaf = dotted.split(".")
+        node = tree
+        for i, key in enumerate(parents):
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(
+                    f"override '{dotted}': '{'.'.join(parents[: i + 1])}' is a value, not a section"
+                )
+            node = child
+        if leaf == "name" and parents and node.get("name") not in (None, value):
+            node.clear()
+        node[leaf] = value
+    return tree
+
+
+def _deep_copy(tree: Any) -> Any:
+    if isinstance(tree, dict):
+        return {k: _deep_copy(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_deep_copy(v) for v in tree]
+    return tree
+
+
+# -- validation ----------------------------------------------------------------------------
+
+
+def validate(raw: Mapping[str, Any]) -> Config:
+    """A :class:`Config` from a raw dict, or a one-line :class:`ConfigError`."""
+    try:
+        return Config.model_validate(dict(raw))
+    except ValidationError as err:
+        raise ConfigError(_describe(err, raw)) from None
+
+
+def resolve(
+    preset: str | Mapping[str, Any] | Config | None = None,
+    overrides: Iterable[str] | Mapping[str, Any] = (),
+) -> Config:
+    """Preset name / YAML path / dict / Config, plus overrides → validated Config."""
+    if preset is None:
+        preset = DEFAULT_PRESET
+    if isinstance(preset, Config):
+        raw = preset.to_dict()
+    elif isinstance(preset, Mapping):
+        raw = dict(preset)
+    else:
+        raw = load_preset(str(preset))
+    return validate(apply_overrides(raw, overrides))
+
+
+def _describe(err: ValidationError, raw: Mapping[str, Any]) -> str:
+    """One line for the first validation error, with the key path and the valid choices."""
+    first = err.errors()[0]
+    path = _user_path(first["loc"], raw)
+    dotted = ".".join(map(str, path)) or "config"
+    more = f" (and {err.error_count() - 1} more problem(s))" if err.error_count() > 1 else ""
+    if first["type"] == "extra_forbidden":
+        model = _model_at(path[:-1], raw)
+        valid = ", ".join(model.model_fields) if model else "?"
+        return f"unknown config key '{dotted}'; valid keys here: {valid}{more}"
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        registry = _REGISTRY_OF_SECTION.get(path[-1] if path else "")
+        names = ", ".join(registry.names()) if registry else ""
+        given = first.get("ctx", {}).get("tag", "nothing")
+        return f"{dotted}.name: unknown choice '{given}'; choose one of: {names}{more}"
+    return f"{dotted}: {first['msg']} (got {first.get('input')!r}){more}"
+
+
+_REGISTRY_OF_SECTION = {
+    "data": SOURCES,
+    "generator": GENERATORS,
+    "discriminator": DISCRIMINATORS,
+    "objective": OBJECTIVES,
+    "g_optimizer": OPTIMIZERS,
+    "d_optimizer": OPTIMIZERS,
+}
+
+
+def _user_path(loc: tuple, raw: Mapping[str, Any]) -> list:
+    """Drop the union tags pydantic inserts into error locations (``data.ring.std``)."""
+    path: list = []
+    node: Any = raw
+    for part in loc:
+        if isinstance(node, Mapping) and part not in node and node.get("name") == part:
+            continue
+        path.append(part)
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return path
+
+
+def _model_at(path: list, raw: Mapping[str, Any]) -> type[BaseModel] | None:
+    """The options model that validates the section at ``path``."""
+    model: type[BaseModel] = Config
+    node: Any = raw
+    for key in path:
+        field = model.model_fields.get(str(key))
+        if field is None:
+            return None
+        node = node.get(key) if isinstance(node, Mapping) else None
+        model = _pick_model(field.annotation, node)
+        if model is None:
+            return None
+    return model
+
+
+def _pick_model(annotation: Any, node: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is Annotated:
+        return _pick_model(get_args(annotation)[0], node)
+    name = node.get("name") if isinstance(node, Mapping) else None
+    for member in get_args(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            if member.model_fields.get("name") and member.model_fields["name"].default == name:
+                return member
+    return None

@@ -1,0 +1,104 @@
+"""Generator and discriminator networks, registered by name with their options.
+
+A registered generator is called as ``G(z_dim, out_shape, out_activation=..., **fields)``
+and maps ``(B, z_dim)`` to ``(B, *out_shape)``; a registered discriminator is called as
+``D(in_shape, **fields)`` and maps ``(B, *in_shape)`` to logits ``(B,)``. ``fields`` are the
+options model's fields other than ``name``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from torch import nn
+
+from gankit.errors import GankitError
+from gankit.registry import Entry, Registry
+
+GENERATORS: Registry[type[nn.Module]] = Registry("generator")
+DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator")
+
+
+class NetError(GankitError, ValueError):
+    """A network that cannot be built for this data; the message names the config key."""
+
+
+class NetOptions(BaseModel):
+    """Base of every network's options; unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of scalar parameters in ``module`` (trainable or not)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def build_generator(
+    options: NetOptions,
+    z_dim: int,
+    out_shape: tuple[int, ...],
+    out_activation: Literal["tanh", "none"],
+) -> nn.Module:
+    """Build the generator ``options.name``, mapping ``(B, z_dim)`` to ``(B, *out_shape)``."""
+    entry = _entry(GENERATORS, options)
+    return entry.obj(z_dim, tuple(out_shape), out_activation=out_activation, **_fields(options))
+
+
+def build_discriminator(options: NetOptions, in_shape: tuple[int, ...]) -> nn.Module:
+    """Build the discriminator ``options.name``, mapping ``(B, *in_shape)`` to logits ``(B,)``."""
+    entry = _entry(DISCRIMINATORS, options)
+    return entry.obj(tuple(in_shape), **_fields(options))
+
+
+def _entry(registry: Registry[type[nn.Module]], options: NetOptions) -> Entry[type[nn.Module]]:
+    name = getattr(options, "name", None)
+    entry = registry.entry(name)
+    if entry.options is not None and not isinstance(options, entry.options):
+        raise NetError(
+            f"{registry.kind}.name={name} takes {entry.options.__name__}, "
+            f"got {type(options).__name__}"
+        )
+    return entry
+
+
+def _fields(options: NetOptions) -> dict[str, object]:
+    return {key: getattr(options, key) for key in type(options).model_fields if key != "name"}
+
+
+# The network modules register themselves and need the names above, so they come last.
+from gankit.nets.dcgan import (  # noqa: E402
+    DCGANDiscriminator,
+    DCGANDiscriminatorOptions,
+    DCGANGenerator,
+    DCGANGeneratorOptions,
+    dcgan_init_,
+    dcgan_layout,
+)
+from gankit.nets.mlp import (  # noqa: E402
+    MLPDiscriminator,
+    MLPDiscriminatorOptions,
+    MLPGenerator,
+    MLPGeneratorOptions,
+)
+
+__all__ = [
+    "DISCRIMINATORS",
+    "GENERATORS",
+    "DCGANDiscriminator",
+    "DCGANDiscriminatorOptions",
+    "DCGANGenerator",
+    "DCGANGeneratorOptions",
+    "MLPDiscriminator",
+    "MLPDiscriminatorOptions",
+    "MLPGenerator",
+    "MLPGeneratorOptions",
+    "NetError",
+    "NetOptions",
+    "build_discriminator",
+    "build_generator",
+    "count_parameters",
+    "dcgan_init_",
+    "dcgan_layout",
+]

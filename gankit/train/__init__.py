@@ -1,0 +1,1 @@
+"""Training: the Algorithm-1 loop, its callbacks, checkpoints and run directories."""

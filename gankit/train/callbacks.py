@@ -1,0 +1,147 @@
+"""Training events and the callbacks that turn them into files, plots and a progress bar.
+
+The Trainer announces what happens; callbacks decide what to do with it:
+
+    on_fit_start(trainer)               before the first step of a session
+    on_step_end(trainer, step)          after every generator update
+    on_log(trainer, record)             every ``log.every`` steps: a dict of averaged metrics
+    on_samples(trainer, step, samples)  after fixed-z samples have been rendered
+    on_checkpoint(trainer, path)        after a checkpoint has been written
+    on_fit_end(trainer, status)         "completed", "paused" or "interrupted"
+
+A live dashboard or a health monitor is one more callback listening to the same events.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from typing import TYPE_CHECKING, Any
+
+import torch
+from tqdm.auto import tqdm
+
+from gankit.viz import image_grid, save_samples
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from gankit.train.trainer import Trainer
+
+
+class Callback:
+    """Base class: every hook does nothing until overridden."""
+
+    def on_fit_start(self, trainer: Trainer) -> None: ...
+
+    def on_step_end(self, trainer: Trainer, step: int) -> None: ...
+
+    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None: ...
+
+    def on_samples(self, trainer: Trainer, step: int, samples: torch.Tensor) -> None: ...
+
+    def on_checkpoint(self, trainer: Trainer, path: Path) -> None: ...
+
+    def on_fit_end(self, trainer: Trainer, status: str) -> None: ...
+
+
+class MetricsFile(Callback):
+    """Appends each logged record to ``metrics.jsonl`` (one JSON object per line)."""
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self._handle = open(trainer.run.metrics_path, "a")
+
+    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        self._handle.write(json.dumps(record) + "\n")
+        self._handle.flush()
+
+    def on_fit_end(self, trainer: Trainer, status: str) -> None:
+        self._handle.close()
+
+
+class TensorBoard(Callback):
+    """Writes the same scalars, and the sample grids of image runs, as TensorBoard events."""
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        resumed = trainer.step > 0
+        self._writer = SummaryWriter(
+            str(trainer.run.tensorboard_dir), purge_step=trainer.step + 1 if resumed else None
+        )
+
+    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        step = record["step"]
+        for key, value in record.items():
+            if key not in ("step", "time") and isinstance(value, int | float):
+                self._writer.add_scalar(f"train/{key}", value, step)
+
+    def on_samples(self, trainer: Trainer, step: int, samples: torch.Tensor) -> None:
+        if trainer.source.kind == "images":
+            self._writer.add_image("samples", image_grid(samples), step, dataformats="HWC")
+
+    def on_fit_end(self, trainer: Trainer, status: str) -> None:
+        self._writer.close()
+
+
+class SampleWriter(Callback):
+    """Every ``samples.every`` steps, and at the end, renders G on a fixed z: an image grid
+    for image data, a histogram or scatter over the true density for points."""
+
+    def on_step_end(self, trainer: Trainer, step: int) -> None:
+        every = trainer.config.samples.every
+        if every and step % every == 0 and step != trainer.config.train.steps:
+            self._write(trainer, step)
+
+    def on_fit_end(self, trainer: Trainer, status: str) -> None:
+        if status == "failed":
+            return
+        path = self._write(trainer, trainer.step)
+        if status == "completed":
+            shutil.copyfile(path, trainer.run.samples_dir / "final.png")
+
+    def _write(self, trainer: Trainer, step: int) -> Path:
+        samples = trainer.sample_fixed().cpu()
+        path = trainer.run.samples_dir / f"step_{step:08d}.png"
+        save_samples(samples, trainer.source, path, title=f"step {step}")
+        trainer.emit("on_samples", step, samples)
+        return path
+
+
+class Checkpointer(Callback):
+    """Every ``checkpoint.every`` steps writes a checkpoint (the final one is the Trainer's)."""
+
+    def on_step_end(self, trainer: Trainer, step: int) -> None:
+        every = trainer.config.checkpoint.every
+        if every and step % every == 0 and step != trainer.config.train.steps:
+            trainer.save_checkpoint()
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over generator steps with ETA and the latest losses."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self._bar = tqdm(
+            total=trainer.config.train.steps,
+            initial=trainer.step,
+            desc="train",
+            unit="step",
+            dynamic_ncols=True,
+            disable=not self.enabled,
+            file=sys.stderr,
+            mininterval=0.5,
+        )
+
+    def on_step_end(self, trainer: Trainer, step: int) -> None:
+        self._bar.update(1)
+
+    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        shown = {k: record[k] for k in ("d_loss", "g_loss", "d_acc") if k in record}
+        self._bar.set_postfix({k: f"{v:.3f}" for k, v in shown.items()}, refresh=False)
+
+    def on_fit_end(self, trainer: Trainer, status: str) -> None:
+        self._bar.close()

@@ -1,0 +1,231 @@
+"""Checkpoints that hold the whole training state and are safe to load.
+
+One checkpoint is a folder ``checkpoints/step_XXXXXXXX/`` with
+
+    models.safetensors    every module's state dict (weights and buffers), "<module>.<key>"
+    training.safetensors  optimiser tensors "<opt>.<param index>.<key>" and RNG states "rng.<name>"
+    state.json            format version, step, config, optimiser hyper-parameters, file hashes
+
+No pickle is involved, so loading a checkpoint cannot run code. The folder is written under
+a temporary name and renamed into place, so an interrupted write never replaces or damages
+the previous checkpoint; the hashes in state.json catch files corrupted afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from gankit.errors import GankitError
+
+FORMAT_VERSION = 1
+MODELS_FILE = "models.safetensors"
+TRAINING_FILE = "training.safetensors"
+STATE_FILE = "state.json"
+_PREFIX = "step_"
+
+
+class CheckpointError(GankitError, ValueError):
+    """A checkpoint that is missing, incomplete, corrupt or of an unknown format."""
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: tensors by name and the JSON state."""
+
+    path: Path
+    step: int
+    state: dict[str, Any]
+    models: dict[str, Tensor]
+    training: dict[str, Tensor]
+
+    def restore_module(self, module_name: str, module: nn.Module) -> None:
+        prefix = module_name + "."
+        state = {k[len(prefix) :]: v for k, v in self.models.items() if k.startswith(prefix)}
+        if not state:
+            raise CheckpointError(f"{self.path}: holds no weights for '{module_name}'")
+        try:
+            module.load_state_dict(state)
+        except RuntimeError as err:
+            first = str(err).strip().splitlines()[0]
+            raise CheckpointError(
+                f"{self.path}: weights of '{module_name}' do not fit the network built from "
+                f"the config ({first})"
+            ) from None
+
+    def restore_optimizer(self, name: str, optimizer: torch.optim.Optimizer) -> None:
+        meta = self.state["optimizers"][name]
+        prefix = name + "."
+        per_param: dict[int, dict[str, Any]] = {
+            int(i): dict(values) for i, values in meta["state"].items()
+        }
+        for key, tensor in self.training.items():
+            if key.startswith(prefix):
+                index, field = key[len(prefix) :].split(".", 1)
+                per_param.setdefault(int(index), {})[field] = tensor
+        optimizer.load_state_dict({"state": per_param, "param_groups": meta["param_groups"]})
+
+    def tensors_with_prefix(self, prefix: str) -> dict[str, Tensor]:
+        """Training tensors whose names start with ``prefix``, keyed by the rest."""
+        return {k[len(prefix) :]: v for k, v in self.training.items() if k.startswith(prefix)}
+
+    def rng_state(self, name: str) -> Tensor:
+        return self.training[f"rng.{name}"]
+
+    def rng_names(self) -> list[str]:
+        return list(self.tensors_with_prefix("rng."))
+
+
+def save_checkpoint(
+    directory: Path,
+    step: int,
+    modules: dict[str, nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    rng_states: dict[str, Tensor],
+    other_tensors: dict[str, Tensor],
+    extra: dict[str, Any],
+) -> Path:
+    """Write a complete checkpoint for ``step`` into ``directory``; returns its folder.
+
+    ``other_tensors`` are stored with the training state under their own names."""
+    final = directory / f"{_PREFIX}{step:08d}"
+    tmp = directory / f".{_PREFIX}{step:08d}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+
+    models = {
+        f"{name}.{key}": value.detach().cpu().contiguous()
+        for name, module in modules.items()
+        for key, value in module.state_dict().items()
+    }
+    training: dict[str, Tensor] = {f"rng.{k}": v.cpu().contiguous() for k, v in rng_states.items()}
+    training.update({k: v.detach().cpu().contiguous() for k, v in other_tensors.items()})
+    optimizer_meta = {}
+    for name, optimizer in optimizers.items():
+        tensors, meta = _flatten_optimizer(name, optimizer)
+        training.update(tensors)
+        optimizer_meta[name] = meta
+
+    save_file(models, tmp / MODELS_FILE)
+    save_file(training, tmp / TRAINING_FILE)
+    state = {
+        "format_version": FORMAT_VERSION,
+        "step": step,
+        "optimizers": optimizer_meta,
+        "sha256": {f: _sha256(tmp / f) for f in (MODELS_FILE, TRAINING_FILE)},
+        **extra,
+    }
+    _write_json_synced(tmp / STATE_FILE, state)
+    _replace_dir(tmp, final)
+    return final
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Load and verify one checkpoint folder."""
+    path = Path(path)
+    state_path = path / STATE_FILE
+    if not state_path.is_file():
+        raise CheckpointError(f"{path}: not a checkpoint (no {STATE_FILE})")
+    try:
+        state = json.loads(state_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{state_path}: corrupt JSON ({err})") from None
+    version = state.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format version {version!r}; this gankit reads {FORMAT_VERSION}"
+        )
+    for name, expected in state.get("sha256", {}).items():
+        file = path / name
+        if not file.is_file():
+            raise CheckpointError(f"{path}: missing {name}")
+        if _sha256(file) != expected:
+            raise CheckpointError(f"{file}: corrupt (sha256 does not match state.json)")
+    try:
+        models = load_file(path / MODELS_FILE)
+        training = load_file(path / TRAINING_FILE)
+    except (SafetensorError, OSError) as err:
+        raise CheckpointError(f"{path}: unreadable tensors ({err})") from None
+    return Checkpoint(path, int(state["step"]), state, models, training)
+
+
+def list_checkpoints(directory: Path) -> list[Path]:
+    """Complete checkpoint folders in ``directory``, oldest first (temp folders ignored)."""
+    if not directory.is_dir():
+        return []
+    found = [
+        p
+        for p in directory.iterdir()
+        if p.is_dir() and p.name.startswith(_PREFIX) and (p / STATE_FILE).is_file()
+    ]
+    return sorted(found, key=lambda p: p.name)
+
+
+def latest_loadable(directory: Path) -> tuple[Checkpoint | None, list[str]]:
+    """The newest checkpoint that loads, and a message for each newer one that did not."""
+    skipped = []
+    for path in reversed(list_checkpoints(directory)):
+        try:
+            return load_checkpoint(path), skipped
+        except CheckpointError as err:
+            skipped.append(str(err))
+    return None, skipped
+
+
+def prune_checkpoints(directory: Path, keep: int) -> None:
+    """Delete all but the ``keep`` newest checkpoints."""
+    for old in list_checkpoints(directory)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _flatten_optimizer(
+    name: str, optimizer: torch.optim.Optimizer
+) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """Split an optimiser state dict into tensors (for safetensors) and JSON values."""
+    state_dict = optimizer.state_dict()
+    tensors: dict[str, Tensor] = {}
+    json_state: dict[str, dict[str, Any]] = {}
+    for index, values in state_dict["state"].items():
+        for key, value in values.items():
+            if torch.is_tensor(value):
+                tensors[f"{name}.{index}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                json_state.setdefault(str(index), {})[key] = value
+    return tensors, {"param_groups": state_dict["param_groups"], "state": json_state}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_json_synced(path: Path, data: dict[str, Any]) -> None:
+    with open(path, "w") as handle:
+        json.dump(data, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _replace_dir(tmp: Path, final: Path) -> None:
+    """Move ``tmp`` to ``final``; an existing ``final`` is set aside first, then removed."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)

@@ -1,0 +1,419 @@
+"""The Trainer: Algorithm 1 of Goodfellow et al. (2014), one visible loop for every GAN.
+
+    for each iteration:
+        for k steps:  sample m real x and m noise z; ascend D's objective
+        sample m noise z; descend G's objective
+
+Everything the loop touches is built from a :class:`~gankit.config.Config`; everything it
+produces goes to a :class:`~gankit.train.rundir.RunDir` through callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from gankit import __version__
+from gankit.config import Config, ConfigError, resolve, validate
+from gankit.data import build_source
+from gankit.devices import select_device
+from gankit.errors import GankitError
+from gankit.nets import count_parameters
+from gankit.objectives import build_objective
+from gankit.optim import build_optimizer
+from gankit.prior import Prior
+from gankit.train.build import build_networks
+from gankit.train.callbacks import (
+    Callback,
+    Checkpointer,
+    MetricsFile,
+    ProgressBar,
+    SampleWriter,
+    TensorBoard,
+)
+from gankit.train.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    latest_loadable,
+    prune_checkpoints,
+    save_checkpoint,
+)
+from gankit.train.rundir import RunDir, write_text_atomic
+
+# Config keys that may change when a run is resumed: they steer how long it runs and what
+# it writes, never the math of a step.
+RESUMABLE_KEYS = ("train.steps", "log.", "samples.", "checkpoint.", "device")
+
+
+class TrainingDiverged(GankitError, RuntimeError):
+    """A loss or weight became NaN/inf; the last good checkpoint is left untouched."""
+
+
+def derive_seed(seed: int, stream: str) -> int:
+    """An independent 63-bit seed for one random stream ("data", "noise", …) of a run."""
+    entropy = [seed, *stream.encode()]
+    return int(np.random.SeedSequence(entropy).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+class Trainer:
+    """Trains one GAN as configured, writing into a run directory.
+
+    Random streams are separate and checkpointed: ``data`` (which real samples),
+    ``noise`` (which z), and torch's global generator (weight init, dropout), so a resumed
+    run continues bit for bit where the checkpoint left off."""
+
+    def __init__(
+        self,
+        config: Config,
+        run: RunDir,
+        callbacks: Iterable[Callback] = (),
+        progress: bool = True,
+    ) -> None:
+        self.config = config
+        self.run = run
+        self.device = select_device(config.device)
+
+        torch.manual_seed(config.seed)  # weight initialisation (on the CPU, then moved)
+        self.source = build_source(config.data).to(self.device)
+        generator, discriminator = build_networks(config, self.source.shape, self.source.kind)
+        self.generator = generator.to(self.device)
+        self.discriminator = discriminator.to(self.device)
+        self.objective = build_objective(config.objective)
+        self.prior = Prior(config.noise.dim, config.noise.distribution)
+        self.g_optimizer = build_optimizer(self.generator.parameters(), config.train.g_optimizer)
+        self.d_optimizer = build_optimizer(
+            self.discriminator.parameters(), config.train.d_optimizer
+        )
+        self.rngs = {
+            stream: torch.Generator().manual_seed(derive_seed(config.seed, stream))
+            for stream in ("data", "noise")
+        }
+        fixed = torch.Generator().manual_seed(derive_seed(config.seed, "fixed_z"))
+        self.fixed_z = self.prior.sample(config.samples.count, fixed, self.device)
+
+        self.step = 0
+        self.elapsed = 0.0  # wall-clock seconds over all sessions of this run
+        self._last_checkpoint_step = -1
+        self._sums: dict[str, Tensor] = {}
+        self._window = (0, time.perf_counter())  # (steps, start) since the last log line
+
+        defaults: list[Callback] = [MetricsFile(), SampleWriter(), Checkpointer()]
+        if config.log.tensorboard:
+            defaults.append(TensorBoard())
+        defaults.append(ProgressBar(enabled=progress))
+        self.callbacks = defaults + list(callbacks)
+
+    # -- construction from a run directory --------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        config: Config,
+        run_root: str | Path = "runs",
+        run_name: str | None = None,
+        **kwargs: Any,
+    ) -> Trainer:
+        """A Trainer for a new run directory, with ``config.yaml`` written into it."""
+        from gankit.train.rundir import run_name as default_name
+
+        trainer_run = RunDir.create(run_root, run_name or default_name(config.preset, []))
+        write_text_atomic(trainer_run.config_path, config.to_yaml())
+        try:
+            return cls(config, trainer_run, **kwargs)
+        except BaseException:
+            trainer_run.config_path.unlink(missing_ok=True)
+            _remove_if_empty(trainer_run.path)
+            raise
+
+    @classmethod
+    def resume(
+        cls,
+        run_dir: str | Path,
+        overrides: Iterable[str] | Mapping[str, Any] = (),
+        allow_config_change: bool = False,
+        **kwargs: Any,
+    ) -> Trainer:
+        """Continue a run from its newest loadable checkpoint.
+
+        ``overrides`` may change how long the run goes on and what it writes
+        (``train.steps``, ``log.*``, ``samples.*``, ``checkpoint.*``, ``device``); any other
+        change is refused unless ``allow_config_change``."""
+        run = RunDir.open(run_dir)
+        checkpoint, skipped = latest_loadable(run.checkpoints_dir)
+        for reason in skipped:
+            print(f"warning: skipping unloadable checkpoint: {reason}", file=sys.stderr)
+        if checkpoint is None:
+            raise CheckpointError(f"{run.path}: no loadable checkpoint to resume from")
+        saved = validate(checkpoint.state["config"])
+        config = resolve(saved, overrides)
+        changed = _changed_keys(saved.to_dict(), config.to_dict())
+        refused = [k for k in changed if not k.startswith(RESUMABLE_KEYS)]
+        if refused and not allow_config_change:
+            raise ConfigError(
+                f"resuming with a changed {', '.join(refused)} is refused (only train.steps, "
+                "log.*, samples.*, checkpoint.* and device may change); pass "
+                "--allow-config-change to force it"
+            )
+        trainer = cls(config, run, **kwargs)
+        trainer.load_checkpoint(checkpoint)
+        run.truncate_metrics(checkpoint.step)
+        write_text_atomic(run.config_path, config.to_yaml())
+        return trainer
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def fit(self, until_step: int | None = None) -> str:
+        """Train up to ``train.steps`` (or ``until_step``, if smaller) and checkpoint.
+
+        Returns "completed", "paused" (stopped at ``until_step``) or "interrupted" (Ctrl-C,
+        honoured at the next step boundary; a second Ctrl-C aborts at once)."""
+        target = min(until_step or self.config.train.steps, self.config.train.steps)
+        session_start = time.perf_counter()
+        self._window = (self._window[0], session_start)
+        self.emit("on_fit_start")
+        status = "failed"
+        try:
+            with _GracefulInterrupt() as interrupt:
+                while self.step < target and not interrupt.requested:
+                    self._accumulate(self.train_step())
+                    self.step += 1
+                    if self.step % self.config.log.every == 0:
+                        self._log()
+                    self.emit("on_step_end", self.step)
+                status = "interrupted" if interrupt.requested else "completed"
+                if status == "completed" and self.step < self.config.train.steps:
+                    status = "paused"
+                if status == "completed" and self._sums:
+                    self._log()  # a paused run keeps its partial window in the checkpoint
+                self.elapsed += time.perf_counter() - session_start
+                self.save_checkpoint()
+        finally:
+            self.emit("on_fit_end", status)
+        self._write_summary(status)
+        return status
+
+    def train_step(self) -> dict[str, Tensor]:
+        """One iteration of Algorithm 1: k discriminator updates, then one generator update.
+
+        Returns detached scalar statistics of the step (no host sync)."""
+        G, D, objective = self.generator, self.discriminator, self.objective
+        m = self.config.train.batch_size
+
+        for _ in range(self.config.train.d_steps):
+            real = self.source.sample(m, self.rngs["data"])  # (m, *shape)
+            z = self.prior.sample(m, self.rngs["noise"], self.device)  # (m, z_dim)
+            with torch.no_grad():
+                fake = G(z)  # (m, *shape)
+            real_logits, fake_logits = D(real), D(fake)  # (m,) each; maps for patch critics
+            d_loss = objective.d_loss(real_logits, fake_logits)
+            self.d_optimizer.zero_grad(set_to_none=True)
+            d_loss.backward()
+            d_grad_norm = _grad_norm(D)
+            self.d_optimizer.step()
+
+        z = self.prior.sample(m, self.rngs["noise"], self.device)
+        D.requires_grad_(False)  # G's update needs ∂D/∂x only, not D's weight gradients
+        g_loss = objective.g_loss(D(G(z)))
+        self.g_optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        D.requires_grad_(True)
+        g_grad_norm = _grad_norm(G)
+        self.g_optimizer.step()
+
+        with torch.no_grad():
+            stats = {
+                "d_loss": d_loss.detach(),
+                "g_loss": g_loss.detach(),
+                "divergence_estimate": objective.divergence_estimate(real_logits, fake_logits),
+                "d_grad_norm": d_grad_norm,
+                "g_grad_norm": g_grad_norm,
+            }
+            if objective.logits_are_probabilities:
+                stats["d_real"] = torch.sigmoid(real_logits).mean()
+                stats["d_fake"] = torch.sigmoid(fake_logits).mean()
+                correct = (real_logits > 0).float().mean() + (fake_logits < 0).float().mean()
+                stats["d_acc"] = correct / 2
+        return stats
+
+    # -- sampling -------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def sample_fixed(self) -> Tensor:
+        """G on the run's fixed z (eval mode: BatchNorm uses its running statistics)."""
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            return self.generator(self.fixed_z)
+        finally:
+            self.generator.train(was_training)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def save_checkpoint(self) -> Path:
+        """Checkpoint the whole training state at the current step (once per step)."""
+        directory = self.run.checkpoints_dir
+        if self._last_checkpoint_step == self.step:
+            return directory / f"step_{self.step:08d}"
+        for name, module in self._modules().items():
+            if not all(torch.isfinite(p).all() for p in module.parameters()):
+                raise TrainingDiverged(
+                    f"step {self.step}: {name} weights contain NaN/inf; not checkpointing, the "
+                    "previous checkpoint is intact"
+                )
+        path = save_checkpoint(
+            directory,
+            self.step,
+            self._modules(),
+            {"generator": self.g_optimizer, "discriminator": self.d_optimizer},
+            self._rng_states(),
+            {f"log.{k}": v for k, v in self._sums.items()},
+            {
+                "config": self.config.to_dict(),
+                "data": {"shape": list(self.source.shape), "kind": self.source.kind},
+                "elapsed_seconds": self.elapsed,
+                "log_window_start": self._window[0],
+                "gankit_version": __version__,
+                "torch_version": torch.__version__,
+                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+        )
+        prune_checkpoints(directory, self.config.checkpoint.keep)
+        self._last_checkpoint_step = self.step
+        self.emit("on_checkpoint", path)
+        return path
+
+    def load_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Restore models, optimisers, counters and every RNG from ``checkpoint``."""
+        for name, module in self._modules().items():
+            checkpoint.restore_module(name, module)
+        checkpoint.restore_optimizer("generator", self.g_optimizer)
+        checkpoint.restore_optimizer("discriminator", self.d_optimizer)
+        for stream, generator in self.rngs.items():
+            generator.set_state(checkpoint.rng_state(stream))
+        torch.set_rng_state(checkpoint.rng_state("torch"))
+        if self.device.type == "cuda" and "cuda" in checkpoint.rng_names():
+            torch.cuda.set_rng_state(checkpoint.rng_state("cuda"), self.device)
+        self._sums = checkpoint.tensors_with_prefix("log.")
+        self.step = checkpoint.step
+        self.elapsed = float(checkpoint.state.get("elapsed_seconds", 0.0))
+        self._window = (int(checkpoint.state.get("log_window_start", self.step)), 0.0)
+        self._last_checkpoint_step = checkpoint.step
+
+    def parameter_counts(self) -> dict[str, int]:
+        return {name: count_parameters(m) for name, m in self._modules().items()}
+
+    def emit(self, event: str, *args: Any) -> None:
+        """Call hook ``event`` on every callback, in order."""
+        for callback in self.callbacks:
+            getattr(callback, event)(self, *args)
+
+    def _modules(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def _rng_states(self) -> dict[str, Tensor]:
+        states = {stream: g.get_state() for stream, g in self.rngs.items()}
+        states["torch"] = torch.get_rng_state()
+        if self.device.type == "cuda":
+            states["cuda"] = torch.cuda.get_rng_state(self.device)
+        return states
+
+    # -- logging --------------------------------------------------------------------------
+
+    def _accumulate(self, stats: dict[str, Tensor]) -> None:
+        for key, value in stats.items():
+            self._sums[key] = self._sums[key] + value if key in self._sums else value.clone()
+
+    def _log(self) -> None:
+        """Average the statistics since the last record and announce them."""
+        steps_done, started = self._window
+        now = time.perf_counter()
+        count = self.step - steps_done
+        record: dict[str, Any] = {"step": self.step}
+        record.update({k: (v / count).item() for k, v in self._sums.items()})
+        record["steps_per_s"] = count / max(now - started, 1e-9)
+        self._sums = {}
+        self._window = (self.step, now)
+        for key in ("d_loss", "g_loss"):
+            if not math.isfinite(record[key]):
+                raise TrainingDiverged(
+                    f"step {self.step}: {key} is {record[key]}; training diverged. The last good "
+                    f"checkpoint is in {self.run.checkpoints_dir} (lower the learning rates or "
+                    "change the objective)"
+                )
+        self.emit("on_log", record)
+
+    def _write_summary(self, status: str) -> None:
+        import json
+
+        metrics = self.run.read_metrics()
+        summary = {
+            "status": status,
+            "step": self.step,
+            "steps": self.config.train.steps,
+            "wall_seconds": round(self.elapsed, 2),
+            "device": str(self.device),
+            "parameters": self.parameter_counts(),
+            "last_metrics": metrics[-1] if metrics else None,
+            "final_samples": str(self.run.samples_dir / f"step_{self.step:08d}.png"),
+            "checkpoint": str(self.run.checkpoints_dir / f"step_{self.step:08d}"),
+        }
+        write_text_atomic(self.run.summary_path, json.dumps(summary, indent=1) + "\n")
+
+
+def _grad_norm(module: nn.Module) -> Tensor:
+    """‖∇θ‖₂ over every parameter of ``module`` that has a gradient."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads).detach()
+
+
+def _changed_keys(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested dicts."""
+    changed = []
+    for key in sorted(set(before) | set(after)):
+        a, b = before.get(key), after.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            changed += _changed_keys(a, b, f"{prefix}{key}.")
+        elif a != b:
+            changed.append(f"{prefix}{key}")
+    return changed
+
+
+def _remove_if_empty(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass
+
+
+class _GracefulInterrupt:
+    """Turns the first Ctrl-C into a request to stop at the next step boundary."""
+
+    def __enter__(self) -> _GracefulInterrupt:
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print(
+            "\nInterrupted: finishing this step and saving a checkpoint (Ctrl-C again aborts).",
+            file=sys.stderr,
+        )
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
