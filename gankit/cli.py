@@ -130,13 +130,16 @@ def _dry_run(config) -> None:
     import torch
 
     from gankit.data import build_source
+    from gankit.devices import select_device
     from gankit.nets import count_parameters
     from gankit.train.build import build_networks
 
     print(config.to_yaml(), end="")
+    device = select_device(config.device)
     source = build_source(config.data)
     torch.manual_seed(config.seed)
     generator, discriminator = build_networks(config, source.shape, source.kind)
+    print(f"# device: {device}")
     print(f"# data: {source.kind} of shape {tuple(source.shape)}")
     print(f"# generator parameters: {count_parameters(generator):,}")
     print(f"# discriminator parameters: {count_parameters(discriminator):,}")
@@ -165,12 +168,12 @@ def _presets(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
+    import yaml
+
     from gankit.train.checkpoint import list_checkpoints
     from gankit.train.rundir import RunDir
 
     run = RunDir.open(args.run)
-    import yaml
-
     config = yaml.safe_load(run.config_path.read_text())
     print(f"run         {run.path}")
     print(f"preset      {config.get('preset')}")

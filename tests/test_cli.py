@@ -1,0 +1,181 @@
+"""The command line end to end, on tiny settings, as a user runs it (subprocesses)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+TINY_RING = [
+    "--set",
+    "generator.width=16",
+    "--set",
+    "discriminator.width=16",
+    "--set",
+    "train.batch_size=32",
+    "--set",
+    "samples.count=64",
+    "--no-progress",
+]
+
+
+def gankit(*args, cwd=None, check=True):
+    result = subprocess.run(
+        [sys.executable, "-m", "gankit", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def test_presets_lists_each_with_a_summary():
+    out = gankit("presets").stdout
+    lines = out.strip().splitlines()
+    assert any(line.startswith("dcgan-mnist ") and "(default)" in line for line in lines)
+    names = {line.split()[0] for line in lines}
+    assert {"bimodal-1d", "ring-2d", "grid-2d", "dcgan-digits8x8"} <= names
+
+
+def test_train_sample_info_end_to_end(tmp_path):
+    run = tmp_path / "ring"
+    gankit(
+        "train",
+        "ring-2d",
+        "--steps",
+        "40",
+        "--set",
+        "log.every=10",
+        "--set",
+        "checkpoint.every=20",
+        "--run-dir",
+        str(run),
+        *TINY_RING,
+    )
+    for name in ("config.yaml", "metrics.jsonl", "summary.json", "samples/final.png"):
+        assert (run / name).is_file(), name
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "step_00000020",
+        "step_00000040",
+    ]
+    for name in ("models.safetensors", "training.safetensors", "state.json"):
+        assert (run / "checkpoints/step_00000040" / name).is_file()
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [10, 20, 30, 40]
+    expected = {
+        "d_loss",
+        "g_loss",
+        "d_real",
+        "d_fake",
+        "d_acc",
+        "d_grad_norm",
+        "g_grad_norm",
+        "steps_per_s",
+        "divergence_estimate",
+    }
+    assert expected <= set(records[-1])
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["step"] == 40
+
+    info = gankit("info", str(run)).stdout
+    assert "completed at step 40/40" in info and "step_00000040" in info
+
+    gankit("sample", str(run), "-n", "16", "-o", str(tmp_path / "s.npy"))
+    assert np.load(tmp_path / "s.npy").shape == (16, 2)
+    gankit("sample", str(run), "-n", "16", "-o", str(tmp_path / "s.png"))
+    assert (tmp_path / "s.png").stat().st_size > 1000
+
+
+def test_dry_run_prints_config_and_parameter_counts_and_trains_nothing(tmp_path):
+    out = gankit("train", "--dry-run", cwd=tmp_path).stdout
+    assert "preset: dcgan-mnist" in out and "name: mnist5k" in out
+    assert "# data: images of shape (1, 28, 28)" in out
+    assert "# generator parameters: " in out and "# discriminator parameters: " in out
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["ring-2d", "--set", "train.stepz=3"],
+            "error: unknown config key 'train.stepz'; valid keys here: steps",
+        ),
+        (
+            ["ring-2d", "--set", "generator.name=dcgan"],
+            "error: generator.name=dcgan needs square images (C, H, W), but the data gives points of shape (2,); use generator.name=mlp",
+        ),
+        (["--set", "data.size=30"], "error: image size 30 cannot be built by dcgan"),
+        (["nope"], "error: unknown preset 'nope'; choose one of:"),
+        (["--set", "data.name=folder", "--set", "data.path=/no/such/dir"], "error: "),
+        (["--resume", "/no/such/run"], "error: run directory '/no/such/run' does not exist"),
+        (["ring-2d", "--device", "cuda:7"], "error: device 'cuda:7' requested but"),
+    ],
+)
+def test_bad_input_gives_one_clear_line_and_status_2(tmp_path, args, message):
+    result = gankit(
+        "train",
+        *args,
+        "--dry-run" if "--resume" not in args else "--no-progress",
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), result.stderr
+    if "/no/such/dir" in args:
+        assert "/no/such/dir" in lines[0]
+
+
+def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(tmp_path):
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gankit",
+            "train",
+            "bimodal-1d",
+            "--steps",
+            "1000000",
+            "--set",
+            "log.every=10",
+            "--set",
+            "checkpoint.every=0",
+            "--run-dir",
+            str(run),
+            "--no-progress",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (run / "metrics.jsonl").is_file() or not (run / "metrics.jsonl").read_text():
+        assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and f"gankit train --resume {run}" in stderr
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    step = summary["step"]
+    assert (run / f"checkpoints/step_{step:08d}/state.json").is_file()
+
+    gankit("train", "--resume", str(run), "--steps", str(step + 20), "--no-progress")
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["step"] == step + 20
+
+
+def test_console_script_is_installed():
+    bin_dir = os.path.dirname(sys.executable)
+    assert os.access(os.path.join(bin_dir, "gankit"), os.X_OK)
