@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -51,18 +52,29 @@ TARGET_FRACTION = 0.70  # of the matmul rate, for the DCGAN step on CPU
 MATMUL_SECONDS_PER_REPEAT = 0.25
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
-    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
-    parser.add_argument("--width", type=int, help=f"DCGAN width (default: {DCGAN_PRESET}'s)")
-    parser.add_argument("--steps", type=int, help="timed steps per repeat (default: --seconds)")
+    parser.add_argument("--threads", type=positive, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--width", type=positive, help=f"DCGAN width (default: {DCGAN_PRESET}'s)")
+    parser.add_argument(
+        "--steps", type=positive, help="timed steps per repeat (default: --seconds)"
+    )
     parser.add_argument(
         "--seconds", type=float, default=10.0, help="timed seconds per benchmark, all repeats"
     )
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats; the median counts")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed steps before timing")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048], help="matmul n")
+    parser.add_argument(
+        "--repeats", type=positive, default=3, help="timed repeats; the median counts"
+    )
+    parser.add_argument("--warmup", type=positive, default=5, help="untimed steps before timing")
+    parser.add_argument("--sizes", type=positive, nargs="+", default=[1024, 2048], help="matmul n")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     args = parser.parse_args()
     try:
@@ -107,6 +119,14 @@ def cpu_model() -> str:
         return "unknown"
     names = (line.partition(":")[2].strip() for line in lines if line.startswith("model name"))
     return next(names, "unknown")
+
+
+def load_average() -> float | None:
+    """The 1-minute load average, where the OS reports one: a busy machine measures low."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
 
 
 def device_name(device: torch.device) -> str:
@@ -173,9 +193,11 @@ def bench_step(
 # -- report ---------------------------------------------------------------------------------
 
 
-def print_header(args: argparse.Namespace) -> None:
+def print_header(args: argparse.Namespace, load: float | None) -> None:
     print(f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads")
     print(f"{args.device.type.upper()}: {device_name(args.device)}")
+    if load is not None:
+        print(f"load average (1 min) at start: {load:.2f} on {os.cpu_count()} logical CPUs")
 
 
 def print_matmul(rates: dict[int, float]) -> None:
@@ -193,6 +215,7 @@ COLUMNS = (  # heading, key, width, format ("" for text, left-aligned)
     ("batch", "batch_size", 5, "d"),
     ("k", "d_steps", 2, "d"),
     ("GFLOP/step", "gflop_per_step", 10, ".3f"),
+    ("timed", "timed_steps_per_repeat", 5, "d"),
     ("steps/s", "steps_per_s", 8, ".2f"),
     ("samples/s", "samples_per_s", 9, ".0f"),
     ("GFLOP/s", "gflops", 8, ".1f"),
@@ -200,8 +223,9 @@ COLUMNS = (  # heading, key, width, format ("" for text, left-aligned)
 )
 
 
-def print_steps(results: list[dict[str, Any]]) -> None:
-    print("\ntraining step (k D updates + 1 G update, forward and backward)")
+def print_steps(results: list[dict[str, Any]], repeats: int) -> None:
+    print("\ntraining step (k D updates + 1 G update, forward and backward); timed: steps per")
+    print(f"repeat, rates: median of {repeats} repeats")
     lines: list[list[str]] = [[] for _ in range(len(results) + 1)]
     for head, key, width, spec in COLUMNS:
         align = ">" if spec else "<"
@@ -223,7 +247,8 @@ def print_target(dcgan: dict[str, Any]) -> None:
 
 def main() -> None:
     args = parse_args()
-    print_header(args)
+    load = load_average()
+    print_header(args, load)
     rates = {n: matmul_gflops(n, args.device, args.repeats) for n in args.sizes}
     print_matmul(rates)
     reference = max(rates.values())
@@ -231,7 +256,7 @@ def main() -> None:
     dcgan = {"generator.width": width, "discriminator.width": width}
     results = [bench_step(DCGAN_PRESET, dcgan, args, reference)]
     results.append(bench_step(MLP_PRESET, {}, args, reference))
-    print_steps(results)
+    print_steps(results, args.repeats)
     print_target(results[0])
     if args.json:
         figures = {
@@ -239,6 +264,7 @@ def main() -> None:
             "device": str(args.device),
             "device_name": device_name(args.device),
             "threads": torch.get_num_threads(),
+            "load_average_at_start": load,
             "matmul_gflops": {str(n): rate for n, rate in rates.items()},
             "reference_gflops": reference,
             "target_fraction": TARGET_FRACTION,

@@ -296,8 +296,8 @@ class Trainer:
         """Restore models, optimisers, counters and every RNG from ``checkpoint``."""
         for name, module in self._modules().items():
             checkpoint.restore_module(name, module)
-        checkpoint.restore_optimizer("generator", self.g_optimizer)
-        checkpoint.restore_optimizer("discriminator", self.d_optimizer)
+        self._restore_optimizer(checkpoint, "generator", self.g_optimizer, "g_optimizer")
+        self._restore_optimizer(checkpoint, "discriminator", self.d_optimizer, "d_optimizer")
         for stream, generator in self.rngs.items():
             generator.set_state(checkpoint.rng_state(stream))
         torch.set_rng_state(checkpoint.rng_state("torch"))
@@ -308,6 +308,25 @@ class Trainer:
         self.elapsed = float(checkpoint.state.get("elapsed_seconds", 0.0))
         self._window = (int(checkpoint.state.get("log_window_start", self.step)), 0.0)
         self._last_checkpoint_step = checkpoint.step
+
+    def _restore_optimizer(
+        self, checkpoint: Checkpoint, name: str, optimizer: torch.optim.Optimizer, key: str
+    ) -> None:
+        """Restore an optimiser's state; hyper-parameters follow the current config (they
+        differ only when a resume was forced), and a different optimiser starts afresh."""
+        options = getattr(self.config.train, key)
+        saved_name = checkpoint.state["config"]["train"][key]["name"]
+        if saved_name != options.name:
+            print(
+                f"warning: train.{key} changed from {saved_name} to {options.name}; "
+                f"the {name}'s optimiser state starts afresh",
+                file=sys.stderr,
+            )
+            return
+        checkpoint.restore_optimizer(name, optimizer)
+        fresh = build_optimizer([nn.Parameter(torch.zeros(1))], options).param_groups[0]
+        for group in optimizer.param_groups:
+            group.update({k: v for k, v in fresh.items() if k != "params"})
 
     def parameter_counts(self) -> dict[str, int]:
         return {name: count_parameters(m) for name, m in self._modules().items()}
