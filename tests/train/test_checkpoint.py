@@ -13,16 +13,7 @@ from gankit.train.checkpoint import (
     list_checkpoints,
     load_checkpoint,
 )
-
-TINY = {
-    "generator.width": 16,
-    "discriminator.width": 16,
-    "train.batch_size": 32,
-    "log.every": 5,
-    "samples.every": 0,
-    "log.tensorboard": False,
-    "device": "cpu",
-}
+from tests.train.tiny import TINY_RING as TINY
 
 
 def _run(tmp_path, steps, **extra):

@@ -7,16 +7,7 @@ import gankit
 from gankit.devices import DeviceError, select_device
 from gankit.prior import Prior
 from gankit.train.checkpoint import list_checkpoints, load_checkpoint
-
-TINY = {
-    "generator.width": 16,
-    "discriminator.width": 16,
-    "train.batch_size": 32,
-    "log.every": 5,
-    "samples.every": 0,
-    "log.tensorboard": False,
-    "device": "cpu",
-}
+from tests.train.tiny import TINY_RING as TINY
 
 
 def test_k_discriminator_updates_per_generator_update(tmp_path):
