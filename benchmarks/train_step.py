@@ -194,7 +194,7 @@ def bench_step(
 
 
 def print_header(args: argparse.Namespace, load: float | None) -> None:
-    print(f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads")
+    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
     print(f"{args.device.type.upper()}: {device_name(args.device)}")
     if load is not None:
         print(f"load average (1 min) at start: {load:.2f} on {os.cpu_count()} logical CPUs")
@@ -224,8 +224,8 @@ COLUMNS = (  # heading, key, width, format ("" for text, left-aligned)
 
 
 def print_steps(results: list[dict[str, Any]], repeats: int) -> None:
-    print("\ntraining step (k D updates + 1 G update, forward and backward); timed: steps per")
-    print(f"repeat, rates: median of {repeats} repeats")
+    print("\ntraining step: k D updates + 1 G update, forward and backward")
+    print(f"(timed = steps per repeat; rates are the median of {repeats} repeats)")
     lines: list[list[str]] = [[] for _ in range(len(results) + 1)]
     for head, key, width, spec in COLUMNS:
         align = ">" if spec else "<"

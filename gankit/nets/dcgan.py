@@ -106,8 +106,8 @@ def dcgan_init_(module: nn.Module) -> nn.Module:
 class DCGANGenerator(nn.Module):
     """DCGAN generator: z → b×b map → n stride-2 transposed convolutions → square image.
 
-    The projection of z is a b×b transposed convolution of the 1×1 map z (equivalent to a
-    linear layer to width·2^(n−1)·b·b units, reshaped), followed by BatchNorm and ReLU. The
+    z is projected by a linear layer to width·2^(n−1)·b·b units and reshaped to a b×b map
+    ("project and reshape", as in the paper), followed by BatchNorm and ReLU. The
     hidden layers carry no bias when BatchNorm follows them, as its shift would cancel it."""
 
     def __init__(
@@ -126,8 +126,8 @@ class DCGANGenerator(nn.Module):
         bias = norm != "batch"
         c = width << (n - 1)
         layers: list[nn.Module] = [
-            nn.Unflatten(1, (z_dim, 1, 1)),  # (B, z_dim) → (B, z_dim, 1, 1)
-            nn.ConvTranspose2d(z_dim, c, b, bias=bias),  # (B, c, b, b)
+            nn.Linear(z_dim, c * b * b, bias=bias),  # (B, z_dim) → (B, c·b·b)
+            nn.Unflatten(1, (c, b, b)),  # (B, c, b, b)
             *_norm2d(norm, c),
             nn.ReLU(),
         ]

@@ -86,8 +86,10 @@ class Trainer:
         torch.manual_seed(config.seed)  # weight initialisation (on the CPU, then moved)
         self.source = build_source(config.data).to(self.device)
         generator, discriminator = build_networks(config, self.source.shape, self.source.kind)
-        self.generator = generator.to(self.device)
-        self.discriminator = discriminator.to(self.device)
+        # Image nets run in channels-last layout: faster convolutions on CPU and GPU alike.
+        layout = torch.channels_last if self.source.kind == "images" else torch.preserve_format
+        self.generator = generator.to(self.device, memory_format=layout)
+        self.discriminator = discriminator.to(self.device, memory_format=layout)
         self.objective = build_objective(config.objective)
         self.prior = Prior(config.noise.dim, config.noise.distribution)
         self.g_optimizer = build_optimizer(self.generator.parameters(), config.train.g_optimizer)

@@ -124,7 +124,7 @@ def test_init_statistics():
     g = DCGANGenerator(100, (3, 64, 64))
     d = DCGANDiscriminator((3, 64, 64))
     modules = [m for net in (g, d) for m in net.modules()]
-    convs = [m for m in modules if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
+    convs = [m for m in modules if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear)]
     assert len(convs) == 10
     for conv in convs:
         w = conv.weight
