@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # torch 2.13.0 is the CPU wheel on this project's machines; see README for a CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: run test lint bench clean
+.PHONY: run test bench clean
 
 $(BIN)/gankit: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

@@ -1,6 +1,6 @@
 """Checkpoints that hold the whole training state and are safe to load.
 
-One checkpoint is a folder ``checkpoints/step_XXXXXXXX/`` with
+One checkpoint is a folder ``checkpoints/step_<step, 8 digits>/`` with
 
     models.safetensors    every module's state dict (weights and buffers), "<module>.<key>"
     training.safetensors  optimiser tensors "<opt>.<param index>.<key>" and RNG states "rng.<name>"

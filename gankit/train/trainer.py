@@ -10,6 +10,7 @@ produces goes to a :class:`~gankit.train.rundir.RunDir` through callbacks.
 
 from __future__ import annotations
 
+import json
 import math
 import signal
 import sys
@@ -49,6 +50,7 @@ from gankit.train.checkpoint import (
     save_checkpoint,
 )
 from gankit.train.rundir import RunDir, write_text_atomic
+from gankit.train.rundir import run_name as default_run_name
 
 # Config keys that may change when a run is resumed: they steer how long it runs and what
 # it writes, never the math of a step.
@@ -126,9 +128,7 @@ class Trainer:
         **kwargs: Any,
     ) -> Trainer:
         """A Trainer for a new run directory, with ``config.yaml`` written into it."""
-        from gankit.train.rundir import run_name as default_name
-
-        trainer_run = RunDir.create(run_root, run_name or default_name(config.preset, []))
+        trainer_run = RunDir.create(run_root, run_name or default_run_name(config.preset, []))
         write_text_atomic(trainer_run.config_path, config.to_yaml())
         try:
             return cls(config, trainer_run, **kwargs)
@@ -374,8 +374,6 @@ class Trainer:
         self.emit("on_log", record)
 
     def _write_summary(self, status: str) -> None:
-        import json
-
         metrics = self.run.read_metrics()
         summary = {
             "status": status,
