@@ -10,6 +10,8 @@ import time
 import numpy as np
 import pytest
 
+from gankit.config import list_presets
+
 TINY_RING = [
     "--set",
     "generator.width=16",
@@ -179,3 +181,27 @@ def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(tmp_path):
 def test_console_script_is_installed():
     bin_dir = os.path.dirname(sys.executable)
     assert os.access(os.path.join(bin_dir, "gankit"), os.X_OK)
+
+
+@pytest.mark.parametrize("preset", [name for name, _ in list_presets()])
+def test_every_preset_trains_a_few_steps(tmp_path, preset):
+    run = tmp_path / preset
+    gankit(
+        "train",
+        preset,
+        "--steps",
+        "3",
+        "--set",
+        "log.every=1",
+        "--set",
+        "samples.count=16",
+        "--set",
+        "log.tensorboard=false",
+        "--run-dir",
+        str(run),
+        "--no-progress",
+    )
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3]
+    assert all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in records)
+    assert (run / "samples/final.png").is_file()
