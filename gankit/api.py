@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import yaml
 from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel
 
 from gankit.config import Config, resolve, validate
 from gankit.data import DataSource, build_source
@@ -33,11 +34,14 @@ class Run:
         discriminator: nn.Module,
         step: int,
         status: str | None = None,
+        sampler: nn.Module | None = None,
     ) -> None:
         self.dir = run_dir
         self.config = config
         self.generator = generator
         self.discriminator = discriminator
+        self.sampler = sampler if sampler is not None else generator
+        """The network :meth:`sample` uses: G's moving average (``train.ema``) or G."""
         self.step = step
         self.status = status
         self._source: DataSource | None = None
@@ -55,16 +59,17 @@ class Run:
 
     @torch.no_grad()
     def sample(self, n: int = 64, seed: int = 0) -> Tensor:
-        """``n`` samples from G in eval mode, on the CPU; ``seed`` fixes z."""
+        """``n`` samples from the sampler (G's moving average when the run keeps one) in eval
+        mode, on the CPU; ``seed`` fixes z."""
         prior = Prior(self.config.noise.dim, self.config.noise.distribution)
-        device = next(self.generator.parameters()).device
+        device = next(self.sampler.parameters()).device
         z = prior.sample(n, torch.Generator().manual_seed(seed), device)
-        was_training = self.generator.training
-        self.generator.eval()
+        was_training = self.sampler.training
+        self.sampler.eval()
         try:
-            return self.generator(z).cpu()
+            return self.sampler(z).cpu()
         finally:
-            self.generator.train(was_training)
+            self.sampler.train(was_training)
 
     def save_samples(self, path: str | Path, n: int = 64, seed: int = 0) -> Path:
         """Write ``n`` samples: a PNG grid/plot, or the raw array for a ``.npy`` path."""
@@ -146,6 +151,11 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, device: str 
     torch.set_rng_state(torch_state)  # building must not disturb the caller's RNG
     ckpt.restore_module("generator", generator)
     ckpt.restore_module("discriminator", discriminator)
+    sampler = None
+    if any(key.startswith("generator_ema.") for key in ckpt.models):
+        ema = AveragedModel(generator, use_buffers=True)
+        ckpt.restore_module("generator_ema", ema)
+        sampler = ema.module.to(device).eval() if int(ema.n_averaged) > 0 else None
     summary = _read_yaml(run.summary_path)
     return Run(
         run,
@@ -154,6 +164,7 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, device: str 
         discriminator.to(device).eval(),
         ckpt.step,
         summary.get("status") if summary else None,
+        sampler,
     )
 
 
@@ -165,6 +176,7 @@ def _run_of(trainer: Trainer, status: str) -> Run:
         trainer.discriminator,
         trainer.step,
         status,
+        trainer.sampler,
     )
 
 

@@ -19,6 +19,7 @@ from gankit.data import SOURCES
 from gankit.errors import GankitError
 from gankit.nets import DISCRIMINATORS, GENERATORS
 from gankit.objectives import OBJECTIVES
+from gankit.objectives.regularisers import RegularisersOptions
 from gankit.optim import OPTIMIZERS, AdamOptions
 from gankit.registry import Registry
 
@@ -55,14 +56,45 @@ class NoiseOptions(Section):
     )
 
 
+class EMAOptions(Section):
+    """An exponential moving average of G's weights, θ̄ ← β·θ̄ + (1 − β)·θ after every G
+    step (Yazıcı et al. 2019); sampling uses it when present."""
+
+    decay: float = Field(0.999, gt=0, lt=1, description="β.")
+    start: int = Field(0, ge=0, description="Step at which the average starts as a copy of G.")
+
+
+class CriticWarmupOptions(Section):
+    """WGAN's extra critic updates (Arjovsky et al. 2017, official code): ``d_steps``
+    critic updates for the first ``first`` generator steps and at every ``every``-th."""
+
+    d_steps: int = Field(100, ge=1, description="Critic updates on a warm-up step.")
+    first: int = Field(25, ge=0, description="Generator steps that all warm up.")
+    every: int = Field(500, ge=1, description="Every this many generator steps warm up too.")
+
+
 class TrainOptions(Section):
-    """Algorithm 1 of Goodfellow et al. (2014) and its optimisers."""
+    """Algorithm 1 of Goodfellow et al. (2014) and its optimisers.
+
+    Separate learning rates for G and D are the two time-scale update rule (TTUR,
+    Heusel et al. 2017)."""
 
     steps: int = Field(2000, ge=1, description="Generator updates (iterations of Algorithm 1).")
     batch_size: int = Field(64, ge=1, description="m: samples per minibatch, real and fake.")
     d_steps: int = Field(1, ge=1, description="k: discriminator updates per generator update.")
+    critic_warmup: CriticWarmupOptions | None = Field(
+        None, description="More critic updates early and periodically (WGAN)."
+    )
     g_optimizer: OptimizerChoice = Field(default_factory=AdamOptions)
     d_optimizer: OptimizerChoice = Field(default_factory=AdamOptions)
+    ema: EMAOptions | None = Field(None, description="Moving average of G's weights.")
+
+    def d_steps_at(self, step: int) -> int:
+        """Discriminator updates in generator step ``step`` (counted from 0)."""
+        warmup = self.critic_warmup
+        if warmup is not None and (step < warmup.first or step % warmup.every == 0):
+            return warmup.d_steps
+        return self.d_steps
 
 
 class LogOptions(Section):
@@ -95,6 +127,7 @@ class Config(Section):
     objective: ObjectiveChoice = Field(
         default_factory=lambda: OBJECTIVES.entry("nonsaturating").options()
     )
+    regularisers: RegularisersOptions = Field(default_factory=RegularisersOptions)
     train: TrainOptions = Field(default_factory=TrainOptions)
     log: LogOptions = Field(default_factory=LogOptions)
     samples: SampleOptions = Field(default_factory=SampleOptions)
@@ -181,7 +214,9 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str] | Mapping[str,
         *parents, leaf = dotted.split(".")
         node = tree
         for i, key in enumerate(parents):
-            child = node.setdefault(key, {})
+            child = node.get(key)
+            if child is None:  # a section that is off (null) is switched on by its keys
+                child = node[key] = {}
             if not isinstance(child, dict):
                 raise ConfigError(
                     f"override '{dotted}': '{'.'.join(parents[: i + 1])}' is a value, not a section"

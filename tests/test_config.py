@@ -66,7 +66,7 @@ def test_config_round_trips_through_its_dict():
         (["data.name=mnist"], r"data.name: unknown choice 'mnist'; choose one of: .*mnist5k.*ring"),
         (
             ["objective.name=wgan2"],
-            r"objective.name: unknown choice 'wgan2'; choose one of: minimax, nonsaturating",
+            r"objective.name: unknown choice 'wgan2'; choose one of: fgan, hinge, least_squares, minimax, nonsaturating, relativistic, wasserstein",
         ),
         (
             ["train.g_optimizer.name=adamw"],

@@ -4,6 +4,20 @@ A registered generator is called as ``G(z_dim, out_shape, out_activation=..., **
 and maps ``(B, z_dim)`` to ``(B, *out_shape)``; a registered discriminator is called as
 ``D(in_shape, **fields)`` and maps ``(B, *in_shape)`` to logits ``(B,)``. ``fields`` are the
 options model's fields other than ``name``.
+
+Every discriminator is a :class:`Discriminator`, split in two so that one stochastic pass
+can serve both a loss on the logits and a loss on the features:
+
+    features(x) -> (B, F)   the body: D's last hidden layer, dropout included, before
+                            minibatch discrimination
+    classify(h) -> (B,)     logits from features of the whole batch: minibatch
+                            discrimination (if enabled), then the linear head
+    forward(x)  =  classify(features(x))
+
+Calling ``features`` then ``classify`` is exactly one forward pass with one dropout mask, as
+the consistency term needs (Wei et al., 2018); feature matching (Salimans et al., 2016) uses
+``features``. ``spectral_norm`` (all the nets but ``affine``) reparametrises every weight,
+see :func:`gankit.nets.layers.apply_spectral_norm`.
 """
 
 from __future__ import annotations
@@ -68,6 +82,7 @@ def _fields(options: NetOptions) -> dict[str, object]:
 
 
 # The network modules register themselves and need the names above, so they come last.
+from gankit.nets.affine import AffineGenerator, AffineGeneratorOptions  # noqa: E402
 from gankit.nets.dcgan import (  # noqa: E402
     DCGANDiscriminator,
     DCGANDiscriminatorOptions,
@@ -76,6 +91,9 @@ from gankit.nets.dcgan import (  # noqa: E402
     dcgan_init_,
     dcgan_layout,
 )
+from gankit.nets.discriminator import Discriminator  # noqa: E402
+from gankit.nets.layers import apply_spectral_norm  # noqa: E402
+from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchOptions  # noqa: E402
 from gankit.nets.mlp import (  # noqa: E402
     MLPDiscriminator,
     MLPDiscriminatorOptions,
@@ -86,16 +104,22 @@ from gankit.nets.mlp import (  # noqa: E402
 __all__ = [
     "DISCRIMINATORS",
     "GENERATORS",
+    "AffineGenerator",
+    "AffineGeneratorOptions",
     "DCGANDiscriminator",
     "DCGANDiscriminatorOptions",
     "DCGANGenerator",
     "DCGANGeneratorOptions",
+    "Discriminator",
     "MLPDiscriminator",
     "MLPDiscriminatorOptions",
     "MLPGenerator",
     "MLPGeneratorOptions",
+    "MinibatchDiscrimination",
+    "MinibatchOptions",
     "NetError",
     "NetOptions",
+    "apply_spectral_norm",
     "build_discriminator",
     "build_generator",
     "count_parameters",

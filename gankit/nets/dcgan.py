@@ -3,7 +3,8 @@
 An image of size s = b·2^n (4 ≤ b < 8, n ≥ 1) is grown by G from a b×b map through n
 stride-2 transposed convolutions, and shrunk back to b×b by D through n stride-2
 convolutions. Channels halve at every step of G and double at every step of D, so the
-widest layer (width·2^(n−1) channels) sits at b×b on both sides.
+widest layer (width·2^(n−1) channels) sits at b×b on both sides. D's logit is a linear map
+of that flattened b×b map, the same function as the paper's final b×b convolution.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from gankit.nets import DISCRIMINATORS, GENERATORS, NetError, NetOptions
-from gankit.nets.layers import make_activation
+from gankit.nets.discriminator import Discriminator
+from gankit.nets.layers import apply_spectral_norm, make_activation
+from gankit.nets.minibatch import MinibatchOptions
 
 _SHOWN_UP_TO = 64  # valid sizes listed in error messages
 
@@ -27,6 +30,9 @@ class DCGANGeneratorOptions(NetOptions):
     norm: Literal["batch", "none"] = Field(
         "batch", description="normalisation after each hidden transposed convolution"
     )
+    spectral_norm: bool = Field(
+        False, description="spectral normalisation of every weight (Miyato et al., 2018)"
+    )
 
 
 class DCGANDiscriminatorOptions(NetOptions):
@@ -38,6 +44,15 @@ class DCGANDiscriminatorOptions(NetOptions):
         "batch",
         description="normalisation after each hidden convolution but the first; "
         "layer = GroupNorm(1, C), for critics with a gradient penalty",
+    )
+    spectral_norm: bool = Field(
+        False, description="spectral normalisation of every weight (Miyato et al., 2018)"
+    )
+    dropout: float = Field(
+        0.0, ge=0, lt=1, description="dropout probability after each hidden activation"
+    )
+    minibatch_discrimination: MinibatchOptions | None = Field(
+        None, description="minibatch discrimination before the head (Salimans et al., 2016)"
     )
 
 
@@ -88,9 +103,15 @@ def _norm2d(norm: str, channels: int) -> list[nn.Module]:
     return []
 
 
+def _dropout(p: float) -> list[nn.Module]:
+    """Element-wise dropout, as the consistency term uses it (Wei et al., 2018); none at 0."""
+    return [nn.Dropout(p)] if p > 0 else []
+
+
 def dcgan_init_(module: nn.Module) -> nn.Module:
     """DCGAN initialisation in place: conv/linear weights ~ N(0, 0.02), BatchNorm weights
-    ~ N(1, 0.02), all their biases 0 (Radford et al., 2016, §4)."""
+    ~ N(1, 0.02), all their biases 0 (Radford et al., 2016, §4). Call it before
+    :func:`~gankit.nets.layers.apply_spectral_norm`, which turns ``weight`` into a function."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
             nn.init.normal_(m.weight, 0.0, 0.02)
@@ -116,6 +137,7 @@ class DCGANGenerator(nn.Module):
         out_shape: tuple[int, ...],
         width: int = 64,
         norm: Literal["batch", "none"] = "batch",
+        spectral_norm: bool = False,
         out_activation: Literal["tanh", "none"] = "tanh",
     ) -> None:
         super().__init__()
@@ -144,49 +166,48 @@ class DCGANGenerator(nn.Module):
         ]
         self.net = nn.Sequential(*layers)
         dcgan_init_(self)
+        if spectral_norm:
+            apply_spectral_norm(self)
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z)
 
 
 @DISCRIMINATORS.register("dcgan", options=DCGANDiscriminatorOptions)
-class DCGANDiscriminator(nn.Module):
-    """DCGAN discriminator: n stride-2 convolutions down to b×b, then a b×b convolution
-    to one logit. No norm on the first layer; LeakyReLU(0.2) throughout."""
+class DCGANDiscriminator(Discriminator):
+    """DCGAN discriminator: n stride-2 convolutions down to b×b, then a linear layer to one
+    logit. No norm on the first layer; LeakyReLU(0.2) throughout.
+
+    ``features(x)`` is the flattened b×b map, shape ``(B, width·2^(n−1)·b·b)``."""
 
     def __init__(
         self,
         in_shape: tuple[int, ...],
         width: int = 64,
         norm: Literal["batch", "none", "layer"] = "batch",
+        spectral_norm: bool = False,
+        dropout: float = 0.0,
+        minibatch_discrimination: MinibatchOptions | None = None,
     ) -> None:
-        super().__init__()
-        self.in_shape = tuple(in_shape)
-        image_channels, b, n = _image_layout(self.in_shape, "discriminator")
+        image_channels, b, n = _image_layout(tuple(in_shape), "discriminator")
         _check_norm(norm, "discriminator", ("batch", "none", "layer"))
         c = width
         layers: list[nn.Module] = [
             nn.Conv2d(image_channels, c, 4, 2, 1),  # (B, C, s, s) → (B, width, s/2, s/2)
             nn.LeakyReLU(0.2),
+            *_dropout(dropout),
         ]
         for _ in range(n - 1):  # (B, c, h, h) → (B, 2c, h/2, h/2)
             layers += [
                 nn.Conv2d(c, 2 * c, 4, 2, 1, bias=norm != "batch"),
                 *_norm2d(norm, 2 * c),
                 nn.LeakyReLU(0.2),
+                *_dropout(dropout),
             ]
             c *= 2
-        self.body = nn.Sequential(*layers, nn.Flatten())  # (B, c·b·b)
-        self.head = nn.Sequential(
-            nn.Unflatten(1, (c, b, b)),
-            nn.Conv2d(c, 1, b),  # (B, 1, 1, 1)
-            nn.Flatten(0),  # (B,)
-        )
+        body = nn.Sequential(*layers, nn.Flatten())  # (B, c·b·b)
+        super().__init__(body, c * b * b, minibatch_discrimination)
+        self.in_shape = tuple(in_shape)
         dcgan_init_(self)
-
-    def features(self, x: Tensor) -> Tensor:
-        """Flattened activations of the last b×b layer, shape ``(B, width·2^(n−1)·b·b)``."""
-        return self.body(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))
+        if spectral_norm:
+            apply_spectral_norm(self)

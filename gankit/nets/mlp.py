@@ -9,7 +9,9 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from gankit.nets import DISCRIMINATORS, GENERATORS, NetError, NetOptions
-from gankit.nets.layers import Activation, make_activation
+from gankit.nets.discriminator import Discriminator
+from gankit.nets.layers import Activation, apply_spectral_norm, make_activation
+from gankit.nets.minibatch import MinibatchOptions
 
 Norm = Literal["none", "batch", "layer"]
 
@@ -19,6 +21,9 @@ class _MLPOptions(NetOptions):
     depth: int = Field(2, ge=1, description="number of hidden layers")
     norm: Norm = Field(
         "none", description="normalisation after each hidden linear layer: none, batch, layer"
+    )
+    spectral_norm: bool = Field(
+        False, description="spectral normalisation of every weight (Miyato et al., 2018)"
     )
 
 
@@ -39,17 +44,26 @@ class MLPDiscriminatorOptions(_MLPOptions):
         "leaky_relu",
         description="hidden activation: relu, leaky_relu (0.2), elu, gelu, tanh, silu",
     )
+    dropout: float = Field(
+        0.0, ge=0, lt=1, description="dropout probability after each hidden activation"
+    )
+    minibatch_discrimination: MinibatchOptions | None = Field(
+        None, description="minibatch discrimination before the head (Salimans et al., 2016)"
+    )
 
 
 def _hidden_layers(
-    in_features: int, width: int, depth: int, activation: str, norm: str
+    in_features: int, width: int, depth: int, activation: str, norm: str, dropout: float = 0.0
 ) -> list[nn.Module]:
-    """``depth`` × [Linear → norm → activation]; no bias before BatchNorm (it would cancel)."""
+    """``depth`` × [Linear → norm → activation → dropout]; no bias before BatchNorm (it would
+    cancel), no dropout module when its probability is 0."""
     layers: list[nn.Module] = []
     for i in range(depth):
         layers.append(nn.Linear(in_features if i == 0 else width, width, bias=norm != "batch"))
         layers.extend(_norm1d(norm, width))
         layers.append(make_activation(activation))
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
     return layers
 
 
@@ -75,6 +89,7 @@ class MLPGenerator(nn.Module):
         depth: int = 2,
         activation: Activation = "relu",
         norm: Norm = "none",
+        spectral_norm: bool = False,
         out_activation: Literal["tanh", "none"] = "none",
     ) -> None:
         super().__init__()
@@ -86,14 +101,18 @@ class MLPGenerator(nn.Module):
             make_activation(out_activation),
             nn.Unflatten(1, self.out_shape),  # (B, *out_shape)
         )
+        if spectral_norm:
+            apply_spectral_norm(self)
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z)
 
 
 @DISCRIMINATORS.register("mlp", options=MLPDiscriminatorOptions)
-class MLPDiscriminator(nn.Module):
-    """Fully connected discriminator: flattened input → depth hidden layers → one logit."""
+class MLPDiscriminator(Discriminator):
+    """Fully connected discriminator: flattened input → depth hidden layers → one logit.
+
+    ``features(x)`` is the last hidden layer, shape ``(B, width)``."""
 
     def __init__(
         self,
@@ -102,18 +121,15 @@ class MLPDiscriminator(nn.Module):
         depth: int = 2,
         activation: Activation = "leaky_relu",
         norm: Norm = "none",
+        spectral_norm: bool = False,
+        dropout: float = 0.0,
+        minibatch_discrimination: MinibatchOptions | None = None,
     ) -> None:
-        super().__init__()
-        self.in_shape = tuple(in_shape)
-        self.body = nn.Sequential(
+        body = nn.Sequential(
             nn.Flatten(),  # (B, prod(in_shape))
-            *_hidden_layers(math.prod(self.in_shape), width, depth, activation, norm),
-        )
-        self.head = nn.Sequential(nn.Linear(width, 1), nn.Flatten(0))  # (B, width) → (B,)
-
-    def features(self, x: Tensor) -> Tensor:
-        """Activations of the last hidden layer, shape ``(B, width)``."""
-        return self.body(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))
+            *_hidden_layers(math.prod(in_shape), width, depth, activation, norm, dropout),
+        )  # (B, width)
+        super().__init__(body, width, minibatch_discrimination)
+        self.in_shape = tuple(in_shape)
+        if spectral_norm:
+            apply_spectral_norm(self)

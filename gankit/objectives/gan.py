@@ -15,9 +15,17 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def minimax_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    """D's loss −V = −E[log D(x)] − E[log(1 − D(G(z)))] (Goodfellow et al. 2014, eq. 1)."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+def minimax_d_loss(
+    real_logits: Tensor, fake_logits: Tensor, label_smoothing: float = 0.0
+) -> Tensor:
+    """D's loss −V = −E[log D(x)] − E[log(1 − D(G(z)))] (Goodfellow et al. 2014, eq. 1).
+
+    One-sided label smoothing α (Salimans et al. 2016, §3.4) sets D's target for real
+    samples to 1 − α and keeps 0 for fakes: the real term becomes
+    −(1 − α)·log D(x) − α·log(1 − D(x)) = (1 − α)·softplus(−l) + α·softplus(l)."""
+    alpha = label_smoothing
+    real_term = (1 - alpha) * F.softplus(-real_logits) + alpha * F.softplus(real_logits)
+    return real_term.mean() + F.softplus(fake_logits).mean()
 
 
 def minimax_g_loss(fake_logits: Tensor) -> Tensor:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gankit import __version__
 from gankit.config import Config, ConfigError, resolve, validate
@@ -31,6 +32,14 @@ from gankit.devices import select_device
 from gankit.errors import GankitError
 from gankit.nets import count_parameters
 from gankit.objectives import build_objective
+from gankit.objectives.penalties import (
+    HistoricalAverage,
+    clip_weights_,
+    consistency_term,
+    feature_matching_loss,
+    gradient_norm_penalty,
+    gradient_penalty,
+)
 from gankit.optim import build_optimizer
 from gankit.prior import Prior
 from gankit.train.build import build_networks
@@ -93,6 +102,23 @@ class Trainer:
         self.generator = generator.to(self.device, memory_format=layout)
         self.discriminator = discriminator.to(self.device, memory_format=layout)
         self.objective = build_objective(config.objective)
+        self.regularisers = config.regularisers
+        _check_regularisers(config, self.discriminator)
+        self.history = (
+            {"generator": HistoricalAverage(self.generator),
+             "discriminator": HistoricalAverage(self.discriminator)}
+            if config.regularisers.historical_averaging is not None
+            else {}
+        )
+        self.generator_ema = (
+            AveragedModel(
+                self.generator,
+                multi_avg_fn=get_ema_multi_avg_fn(config.train.ema.decay),
+                use_buffers=True,
+            )
+            if config.train.ema is not None
+            else None
+        )
         self.prior = Prior(config.noise.dim, config.noise.distribution)
         self.g_optimizer = build_optimizer(self.generator.parameters(), config.train.g_optimizer)
         self.d_optimizer = build_optimizer(
@@ -207,57 +233,139 @@ class Trainer:
     def train_step(self) -> dict[str, Tensor]:
         """One iteration of Algorithm 1: k discriminator updates, then one generator update.
 
+        The configured regularisers add their weighted penalties to each player's loss.
         Returns detached scalar statistics of the step (no host sync)."""
         G, D, objective = self.generator, self.discriminator, self.objective
         m = self.config.train.batch_size
+        noise_std = self._instance_noise_std()
+        stats: dict[str, Tensor] = {}
 
-        for _ in range(self.config.train.d_steps):
-            real = self.source.sample(m, self.rngs["data"])  # (m, *shape)
+        for _ in range(self.config.train.d_steps_at(self.step)):
+            real = self._perturb(self.source.sample(m, self.rngs["data"]), noise_std)
             z = self.prior.sample(m, self.rngs["noise"], self.device)  # (m, z_dim)
             with torch.no_grad():
-                fake = G(z)  # (m, *shape)
+                fake = self._perturb(G(z), noise_std)  # (m, *shape)
             real_logits, fake_logits = D(real), D(fake)  # (m,) each; maps for patch critics
             d_loss = objective.d_loss(real_logits, fake_logits)
+            penalties = self._d_penalties(real, fake)
             self.d_optimizer.zero_grad(set_to_none=True)
-            d_loss.backward()
+            (d_loss + sum(penalties.values())).backward()
             d_grad_norm = _grad_norm(D)
             self.d_optimizer.step()
+            if self.regularisers.weight_clip is not None:
+                clip_weights_(D, self.regularisers.weight_clip.clip)
 
         z = self.prior.sample(m, self.rngs["noise"], self.device)
         D.requires_grad_(False)  # G's update needs ∂D/∂x only, not D's weight gradients
-        g_loss = objective.g_loss(D(G(z)))
+        fake_features = D.features(self._perturb(G(z), noise_std))
+        real_for_g = D(real) if objective.g_loss_needs_real else None
+        g_loss = objective.g_loss(D.classify(fake_features), real_for_g)
+        g_penalties = self._g_penalties(real, fake_features)
+        matching = self.regularisers.feature_matching
+        replaces_g_loss = matching is not None and not matching.adversarial
+        g_total = sum(g_penalties.values()) + (0 if replaces_g_loss else g_loss)
         self.g_optimizer.zero_grad(set_to_none=True)
-        g_loss.backward()
+        g_total.backward()
         D.requires_grad_(True)
         g_grad_norm = _grad_norm(G)
         self.g_optimizer.step()
+        self._after_g_step()
 
         with torch.no_grad():
             stats = {
                 "d_loss": d_loss.detach(),
                 "g_loss": g_loss.detach(),
-                "divergence_estimate": objective.divergence_estimate(real_logits, fake_logits),
                 "d_grad_norm": d_grad_norm,
                 "g_grad_norm": g_grad_norm,
             }
+            if objective.divergence_estimate is not None:
+                stats["divergence_estimate"] = objective.divergence_estimate(
+                    real_logits, fake_logits
+                )
             if objective.logits_are_probabilities:
                 stats["d_real"] = torch.sigmoid(real_logits).mean()
                 stats["d_fake"] = torch.sigmoid(fake_logits).mean()
                 correct = (real_logits > 0).float().mean() + (fake_logits < 0).float().mean()
                 stats["d_acc"] = correct / 2
+            for name, value in {**penalties, **g_penalties}.items():
+                stats[f"penalty/{name}"] = value.detach()
+            if self.regularisers.instance_noise is not None:
+                stats["instance_noise_std"] = torch.tensor(noise_std)
         return stats
+
+    def _d_penalties(self, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
+        """Weighted penalties on D's loss: gradient penalty, R1, R2, consistency, history."""
+        D, options = self.discriminator, self.regularisers
+        out: dict[str, Tensor] = {}
+        if options.gradient_penalty is not None:
+            gp = options.gradient_penalty
+            out["gradient_penalty"] = gp.weight * gradient_penalty(
+                D, real, fake, gp.target, gp.one_sided
+            )
+        if options.r1 is not None:
+            out["r1"] = options.r1.gamma * gradient_norm_penalty(D, real)
+        if options.r2 is not None:
+            out["r2"] = options.r2.gamma * gradient_norm_penalty(D, fake)
+        if options.consistency is not None:
+            ct = options.consistency
+            out["consistency"] = ct.weight * consistency_term(
+                D, real, ct.feature_weight, ct.margin
+            )
+        if "discriminator" in self.history:
+            weight = options.historical_averaging.weight  # type: ignore[union-attr]
+            out["historical_averaging"] = weight * self.history["discriminator"].penalty()
+        return out
+
+    def _g_penalties(self, real: Tensor, fake_features: Tensor) -> dict[str, Tensor]:
+        """Weighted terms of G's loss besides the adversarial one."""
+        options = self.regularisers
+        out: dict[str, Tensor] = {}
+        if options.feature_matching is not None:
+            with torch.no_grad():
+                real_features = self.discriminator.features(real)
+            out["feature_matching"] = options.feature_matching.weight * feature_matching_loss(
+                real_features, fake_features
+            )
+        if "generator" in self.history:
+            weight = options.historical_averaging.weight  # type: ignore[union-attr]
+            out["historical_averaging_g"] = weight * self.history["generator"].penalty()
+        return out
+
+    def _after_g_step(self) -> None:
+        """Fold this step's weights into the running averages (history, EMA)."""
+        for average in self.history.values():
+            average.update()
+        ema = self.config.train.ema
+        if self.generator_ema is not None and ema is not None and self.step >= ema.start:
+            self.generator_ema.update_parameters(self.generator)
+
+    def _instance_noise_std(self) -> float:
+        options = self.regularisers.instance_noise
+        return 0.0 if options is None else options.std_at(self.step, self.config.train.steps)
+
+    @staticmethod
+    def _perturb(x: Tensor, std: float) -> Tensor:
+        """x + N(0, std²) noise (instance noise); x itself when std is 0."""
+        return x + std * torch.randn_like(x) if std > 0 else x
 
     # -- sampling -------------------------------------------------------------------------
 
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator that samples: G's moving average once it has started, else G."""
+        ema = self.generator_ema
+        return ema.module if ema is not None and int(ema.n_averaged) > 0 else self.generator
+
     @torch.no_grad()
     def sample_fixed(self) -> Tensor:
-        """G on the run's fixed z (eval mode: BatchNorm uses its running statistics)."""
-        was_training = self.generator.training
-        self.generator.eval()
+        """The sampler on the run's fixed z (eval mode: BatchNorm uses running statistics)."""
+        sampler = self.sampler
+        was_training = sampler.training
+        sampler.eval()
         try:
-            return self.generator(self.fixed_z)
+            return sampler(self.fixed_z)
         finally:
-            self.generator.train(was_training)
+            sampler.train(was_training)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -278,7 +386,14 @@ class Trainer:
             self._modules(),
             {"generator": self.g_optimizer, "discriminator": self.d_optimizer},
             self._rng_states(),
-            {f"log.{k}": v for k, v in self._sums.items()},
+            {
+                **{f"log.{k}": v for k, v in self._sums.items()},
+                **{
+                    f"history.{player}.{k}": v
+                    for player, average in self.history.items()
+                    for k, v in average.state().items()
+                },
+            },
             {
                 "config": self.config.to_dict(),
                 "data": {"shape": list(self.source.shape), "kind": self.source.kind},
@@ -306,6 +421,8 @@ class Trainer:
         if self.device.type == "cuda" and "cuda" in checkpoint.rng_names():
             torch.cuda.set_rng_state(checkpoint.rng_state("cuda"), self.device)
         self._sums = checkpoint.tensors_with_prefix("log.")
+        for player, average in self.history.items():
+            average.load_state(checkpoint.tensors_with_prefix(f"history.{player}."))
         self.step = checkpoint.step
         self.elapsed = float(checkpoint.state.get("elapsed_seconds", 0.0))
         self._window = (int(checkpoint.state.get("log_window_start", self.step)), 0.0)
@@ -339,7 +456,10 @@ class Trainer:
             getattr(callback, event)(self, *args)
 
     def _modules(self) -> dict[str, nn.Module]:
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        modules = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.generator_ema is not None:
+            modules["generator_ema"] = self.generator_ema
+        return modules
 
     def _rng_states(self) -> dict[str, Tensor]:
         states = {stream: g.get_state() for stream, g in self.rngs.items()}
@@ -387,6 +507,25 @@ class Trainer:
             "checkpoint": str(self.run.checkpoints_dir / f"step_{self.step:08d}"),
         }
         write_text_atomic(self.run.summary_path, json.dumps(summary, indent=1) + "\n")
+
+
+def _check_regularisers(config: Config, discriminator: nn.Module) -> None:
+    """Refuse regularisers that cannot work with this discriminator, naming the fix."""
+    options = config.regularisers
+    batch_norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+    has_batch_norm = any(isinstance(m, batch_norms) for m in discriminator.modules())
+    if has_batch_norm and (options.gradient_penalty or options.r1 or options.r2):
+        raise ConfigError(
+            "gradient penalties need a critic without BatchNorm (its gradient w.r.t. one "
+            "input depends on the whole batch): set discriminator.norm=layer or none"
+        )
+    if options.consistency is not None and not any(
+        isinstance(m, nn.Dropout) and m.p > 0 for m in discriminator.modules()
+    ):
+        raise ConfigError(
+            "regularisers.consistency needs dropout in the discriminator: set "
+            "discriminator.dropout (Wei et al. 2018 use 0.5)"
+        )
 
 
 def _grad_norm(module: nn.Module) -> Tensor:

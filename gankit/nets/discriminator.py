@@ -1,0 +1,39 @@
+"""The structure every discriminator shares: body → [minibatch discrimination] → linear head."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchOptions
+
+
+class Discriminator(nn.Module):
+    """D(x) = classify(features(x)): ``body`` gives features h of width F; ``classify`` appends
+    the minibatch features (Salimans et al., 2016, §3.2) when enabled and maps to one logit
+    with a linear layer of F (+ kernels) inputs."""
+
+    def __init__(
+        self, body: nn.Module, feature_dim: int, minibatch: MinibatchOptions | None
+    ) -> None:
+        super().__init__()
+        self.body = body  # (B, *in_shape) → (B, F)
+        if minibatch is None:
+            self.minibatch: nn.Module = nn.Identity()
+        else:
+            self.minibatch = MinibatchDiscrimination(
+                feature_dim, minibatch.kernels, minibatch.kernel_dim
+            )  # (B, F) → (B, F + kernels)
+            feature_dim += minibatch.kernels
+        self.head = nn.Sequential(nn.Linear(feature_dim, 1), nn.Flatten(0))  # (B, ·) → (B,)
+
+    def features(self, x: Tensor) -> Tensor:
+        """The body's output h, shape ``(B, F)``: D's last hidden layer, dropout included."""
+        return self.body(x)
+
+    def classify(self, h: Tensor) -> Tensor:
+        """Logits ``(B,)`` from features ``h`` of the whole batch (minibatch discrimination
+        compares the samples of ``h`` with each other)."""
+        return self.head(self.minibatch(h))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classify(self.features(x))
