@@ -323,9 +323,11 @@ def _pick_model(annotation: Any, node: Any) -> type[BaseModel] | None:
         return annotation
     if get_origin(annotation) is Annotated:
         return _pick_model(get_args(annotation)[0], node)
+    members = [m for m in get_args(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
+    if len(members) == 1:  # an optional section, e.g. ``ModelOptions | None``
+        return members[0]
     name = node.get("name") if isinstance(node, Mapping) else None
-    for member in get_args(annotation):
-        if isinstance(member, type) and issubclass(member, BaseModel):
-            if member.model_fields.get("name") and member.model_fields["name"].default == name:
-                return member
+    for member in members:
+        if member.model_fields.get("name") and member.model_fields["name"].default == name:
+            return member
     return None

@@ -1,5 +1,17 @@
 """Metrics of generated samples."""
 
-from gankit.metrics.modes import ModeCoverage, mode_coverage
+from gankit.metrics.modes import (
+    PROTOCOL_SAMPLES,
+    PROTOCOL_THRESHOLD,
+    ModeCoverage,
+    mode_coverage,
+    reverse_kl_to_uniform,
+)
 
-__all__ = ["ModeCoverage", "mode_coverage"]
+__all__ = [
+    "PROTOCOL_SAMPLES",
+    "PROTOCOL_THRESHOLD",
+    "ModeCoverage",
+    "mode_coverage",
+    "reverse_kl_to_uniform",
+]

@@ -156,9 +156,10 @@ class FGANOptions(ObjectiveOptions):
         "report their estimate as JS.",
     )
     generator_loss: Literal["saturating", "nonsaturating"] = Field(
-        "nonsaturating",
-        description="saturating: G minimises the bound, −E[f*(g_f(V(G(z))))]; "
-        "nonsaturating: G maximises E[g_f(V(G(z)))] (f-GAN §3.2).",
+        "saturating",
+        description="saturating: G minimises the bound, −E[f*(g_f(V(G(z))))], and so D_f; "
+        "nonsaturating: G maximises E[g_f(V(G(z)))] (f-GAN §3.2), stronger early gradients "
+        "but a different fixed point (for kl it descends the reverse KL).",
     )
 
 

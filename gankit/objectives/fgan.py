@@ -176,5 +176,7 @@ def fgan_saturating_g_loss(divergence: FDivergence, fake_logits: Tensor) -> Tens
 def fgan_nonsaturating_g_loss(divergence: FDivergence, fake_logits: Tensor) -> Tensor:
     """G maximises E_Q[g_f(V(G(z)))] instead (Nowozin et al. 2016, §3.2): loss −E_Q[g_f(V)].
 
-    Same fixed point; for "gan" this is the non-saturating −E[log D(G(z))]."""
+    For "gan" this is the non-saturating −E[log D(G(z))]. It is not a descent direction of
+    D_f: at the optimal critic T* = f′(p/q), the saturating loss weights ∇T*(G(z)) by p/q
+    and this one does not, so for kl G ascends E_Q[log p/q], i.e. descends KL(Q‖P)."""
     return -divergence.activation(fake_logits).mean()

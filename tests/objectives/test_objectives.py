@@ -224,7 +224,7 @@ def test_fgan_options_offer_exactly_the_tabulated_divergences():
 def test_config_builds_the_objective_section_from_the_registry():
     config = resolve("bimodal-1d", {"objective.name": "fgan", "objective.divergence": "kl"})
     assert config.objective.divergence == "kl"
-    assert config.objective.generator_loss == "nonsaturating"
+    assert config.objective.generator_loss == "saturating"
     objective = build_objective(config.objective)
     assert objective.divergence == "kl" and not objective.logits_are_probabilities
     with pytest.raises(ConfigError, match="objective.divergence"):
