@@ -73,6 +73,13 @@ class CriticWarmupOptions(Section):
     every: int = Field(500, ge=1, description="Every this many generator steps warm up too.")
 
 
+class LRDecayOptions(Section):
+    """Constant learning rates until ``start``, then a linear decay to 0 at the last step
+    (as CycleGAN, Zhu et al. 2017, schedules them)."""
+
+    start: int = Field(0, ge=0, description="Generator step at which the decay begins.")
+
+
 class TrainOptions(Section):
     """Algorithm 1 of Goodfellow et al. (2014) and its optimisers.
 
@@ -88,6 +95,9 @@ class TrainOptions(Section):
     g_optimizer: OptimizerChoice = Field(default_factory=AdamOptions)
     d_optimizer: OptimizerChoice = Field(default_factory=AdamOptions)
     ema: EMAOptions | None = Field(None, description="Moving average of G's weights.")
+    lr_decay: LRDecayOptions | None = Field(
+        None, description="Linear decay of both learning rates to 0 over the last steps."
+    )
 
     def d_steps_at(self, step: int) -> int:
         """Discriminator updates in generator step ``step`` (counted from 0)."""
@@ -95,6 +105,13 @@ class TrainOptions(Section):
         if warmup is not None and (step < warmup.first or step % warmup.every == 0):
             return warmup.d_steps
         return self.d_steps
+
+    def lr_factor_at(self, step: int) -> float:
+        """The multiple of the configured learning rates in generator step ``step``."""
+        decay = self.lr_decay
+        if decay is None or step < decay.start:
+            return 1.0
+        return max(0.0, 1 - (step - decay.start) / max(self.steps - decay.start, 1))
 
 
 class LogOptions(Section):

@@ -238,7 +238,7 @@ class Trainer:
         G, D, objective = self.generator, self.discriminator, self.objective
         m = self.config.train.batch_size
         noise_std = self._instance_noise_std()
-        stats: dict[str, Tensor] = {}
+        self._schedule_learning_rates()
 
         for _ in range(self.config.train.d_steps_at(self.step)):
             real = self._perturb(self.source.sample(m, self.rngs["data"]), noise_std)
@@ -338,6 +338,17 @@ class Trainer:
         ema = self.config.train.ema
         if self.generator_ema is not None and ema is not None and self.step >= ema.start:
             self.generator_ema.update_parameters(self.generator)
+
+    def _schedule_learning_rates(self) -> None:
+        """Set each optimiser's lr to its configured value times the schedule's factor (a
+        function of the step alone, so a resumed run needs no scheduler state)."""
+        factor = self.config.train.lr_factor_at(self.step)
+        for optimizer, options in (
+            (self.g_optimizer, self.config.train.g_optimizer),
+            (self.d_optimizer, self.config.train.d_optimizer),
+        ):
+            for group in optimizer.param_groups:
+                group["lr"] = options.lr * factor
 
     def _instance_noise_std(self) -> float:
         options = self.regularisers.instance_noise

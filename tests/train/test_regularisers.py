@@ -118,3 +118,14 @@ def test_resume_with_every_regulariser_is_bit_exact(tmp_path):
         assert torch.equal(a.training[key], b.training[key]), key
     strip = [{k: v for k, v in r.items() if k != "steps_per_s"} for r in straight.metrics()]
     assert strip == [{k: v for k, v in r.items() if k != "steps_per_s"} for r in resumed.metrics()]
+
+
+def test_learning_rates_decay_linearly_to_zero_after_the_start(tmp_path):
+    run = _train(tmp_path, {"train.lr_decay.start": 5})
+    checkpoint = load_checkpoint(list_checkpoints(run.dir.checkpoints_dir)[-1])
+    lr = run.config.train.g_optimizer.lr
+    for player in ("generator", "discriminator"):
+        group = checkpoint.state["optimizers"][player]["param_groups"][0]
+        assert group["lr"] == pytest.approx(lr * (1 - (9 - 5) / 5))  # the lr of step 9
+    train = run.config.train
+    assert [train.lr_factor_at(s) for s in (0, 4, 5, 7, 10)] == pytest.approx([1, 1, 1, 0.6, 0])
