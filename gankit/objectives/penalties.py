@@ -96,9 +96,8 @@ class HistoricalAverage:
     def penalty(self) -> Tensor:
         """Σ over parameters of ‖θ − θ̄‖²; θ̄ starts at the initial weights."""
         parameters = dict(self.module.named_parameters())
-        return sum(
-            (parameters[name] - mean).square().sum() for name, mean in self.means.items()
-        )  # type: ignore[return-value]
+        gaps = [(parameters[name] - mean).square().sum() for name, mean in self.means.items()]
+        return torch.stack(gaps).sum()
 
     @torch.no_grad()
     def update(self) -> None:

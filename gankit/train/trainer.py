@@ -105,8 +105,10 @@ class Trainer:
         self.regularisers = config.regularisers
         _check_regularisers(config, self.discriminator)
         self.history = (
-            {"generator": HistoricalAverage(self.generator),
-             "discriminator": HistoricalAverage(self.discriminator)}
+            {
+                "generator": HistoricalAverage(self.generator),
+                "discriminator": HistoricalAverage(self.discriminator),
+            }
             if config.regularisers.historical_averaging is not None
             else {}
         )
@@ -308,9 +310,7 @@ class Trainer:
             out["r2"] = options.r2.gamma * gradient_norm_penalty(D, fake)
         if options.consistency is not None:
             ct = options.consistency
-            out["consistency"] = ct.weight * consistency_term(
-                D, real, ct.feature_weight, ct.margin
-            )
+            out["consistency"] = ct.weight * consistency_term(D, real, ct.feature_weight, ct.margin)
         if "discriminator" in self.history:
             weight = options.historical_averaging.weight  # type: ignore[union-attr]
             out["historical_averaging"] = weight * self.history["discriminator"].penalty()

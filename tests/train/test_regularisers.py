@@ -49,9 +49,7 @@ def test_instance_noise_anneals_linearly_to_zero(tmp_path):
 
 
 def test_weight_clipping_keeps_every_critic_weight_in_range(tmp_path):
-    run = _train(
-        tmp_path, {"objective.name": "wasserstein", "regularisers.weight_clip.clip": 0.02}
-    )
+    run = _train(tmp_path, {"objective.name": "wasserstein", "regularisers.weight_clip.clip": 0.02})
     bound = torch.tensor(0.02)
     for parameter in run.discriminator.parameters():
         assert (parameter.abs() <= bound).all()
