@@ -55,9 +55,14 @@ def fit(divergence: str, seed: int, root: Path) -> tuple[float, float, float]:
     return run.sampler.mean.item(), run.sampler.std.item(), time.perf_counter() - start
 
 
+def number(value: float) -> str:
+    """Fixed point, or scientific for the huge values a diverging integral gives."""
+    return f"{value:7.3f}" if abs(value) < 1e4 else f"{value:7.1e}"
+
+
 def spread(values: list[float]) -> str:
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.fmean(values):7.3f} ± {sd:.3f}"
+    return f"{number(statistics.fmean(values))} ± {number(sd).strip()}"
 
 
 def main() -> None:

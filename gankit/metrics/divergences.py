@@ -35,9 +35,9 @@ def f_divergence_1d(
     Points where both densities are below 1e-100 are left out: there q·f(p/q) is of the
     order of p or q for every f in :data:`gankit.objectives.fgan.F_DIVERGENCES`."""
     mass = np.maximum(log_p, log_q) > _NEGLIGIBLE_LOG_DENSITY
-    ratio = torch.from_numpy(np.exp(log_p[mass] - log_q[mass]))
     integrand = np.zeros_like(grid)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # p/q = inf: the integral diverges
+        ratio = torch.from_numpy(np.exp(log_p[mass] - log_q[mass]))
         integrand[mass] = np.exp(log_q[mass]) * f(ratio).numpy()
     value = float(integrate.trapezoid(integrand, grid))
     return value if math.isfinite(value) else math.inf

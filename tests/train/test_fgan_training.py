@@ -61,7 +61,7 @@ def _data_log_density(source):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("divergence", ["kl", "reverse_kl", "pearson", "hellinger", "js"])
+@pytest.mark.parametrize("divergence", ["kl", "reverse_kl", "pearson", "hellinger", "js", "gan"])
 def test_the_gaussian_fit_lands_on_the_divergence_optimum(fitted, divergence):
     run = fitted(divergence)
     mu, sigma = run.sampler.mean.item(), run.sampler.std.item()
