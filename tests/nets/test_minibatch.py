@@ -4,7 +4,8 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from gankit.nets import MinibatchDiscrimination, MinibatchOptions
+from gankit.nets import MinibatchDiscrimination, MinibatchOptions, MLPDiscriminator
+from gankit.objectives.penalties import gradient_penalty
 
 
 def test_matches_a_hand_computed_example():
@@ -76,3 +77,14 @@ def test_options():
         MinibatchOptions(kernels=0)
     with pytest.raises(ValidationError):
         options.kernels = 3  # frozen
+
+
+def test_a_gradient_penalty_differentiates_through_minibatch_discrimination_twice():
+    """Double backpropagation (WGAN-GP, R1) must pass through the pairwise L1 distances."""
+    torch.manual_seed(0)
+    critic = MLPDiscriminator(
+        (2,), width=8, depth=1, minibatch_discrimination=MinibatchOptions(kernels=4, kernel_dim=3)
+    )
+    gradient_penalty(critic, torch.randn(6, 2), torch.randn(6, 2)).backward()
+    grad = critic.minibatch.T.grad
+    assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
