@@ -28,6 +28,17 @@ def gaussian_log_density(x: np.ndarray, mean: float, std: float) -> np.ndarray:
     return -0.5 * ((x - mean) / std) ** 2 - math.log(std * math.sqrt(2 * math.pi))
 
 
+def _integrand(f: Callable[[Tensor], Tensor], log_p: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """q·f(p/q) pointwise; 0 where both densities are below 1e-100, inf where p/q overflows
+    (the integral then diverges)."""
+    mass = np.maximum(log_p, log_q) > _NEGLIGIBLE_LOG_DENSITY
+    integrand = np.zeros_like(log_p)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ratio = torch.from_numpy(np.exp(log_p[mass] - log_q[mass]))
+        integrand[mass] = np.exp(log_q[mass]) * f(ratio).numpy()
+    return integrand
+
+
 def f_divergence_1d(
     f: Callable[[Tensor], Tensor],
     log_p: np.ndarray,
@@ -38,12 +49,7 @@ def f_divergence_1d(
 
     Points where both densities are below 1e-100 are left out: there q·f(p/q) is of the
     order of p or q for every f in :data:`gankit.objectives.fgan.F_DIVERGENCES`."""
-    mass = np.maximum(log_p, log_q) > _NEGLIGIBLE_LOG_DENSITY
-    integrand = np.zeros_like(grid)
-    with np.errstate(over="ignore", invalid="ignore"):  # p/q = inf: the integral diverges
-        ratio = torch.from_numpy(np.exp(log_p[mass] - log_q[mass]))
-        integrand[mass] = np.exp(log_q[mass]) * f(ratio).numpy()
-    value = float(integrate.trapezoid(integrand, grid))
+    value = float(integrate.trapezoid(_integrand(f, log_p, log_q), grid))
     return value if math.isfinite(value) else math.inf
 
 
@@ -56,11 +62,7 @@ def f_divergence_2d(
 ) -> float:
     """D_f(P‖Q) = ∬ q f(p/q) dx dy from log-densities of shape (len(xs), len(ys)), evaluated
     on the grid ``xs`` × ``ys`` (``indexing="ij"``)."""
-    mass = np.maximum(log_p, log_q) > _NEGLIGIBLE_LOG_DENSITY
-    integrand = np.zeros_like(log_p)
-    with np.errstate(over="ignore", invalid="ignore"):
-        ratio = torch.from_numpy(np.exp(log_p[mass] - log_q[mass]))
-        integrand[mass] = np.exp(log_q[mass]) * f(ratio).numpy()
+    integrand = _integrand(f, log_p, log_q)
     value = float(integrate.trapezoid(integrate.trapezoid(integrand, ys, axis=1), xs))
     return value if math.isfinite(value) else math.inf
 
