@@ -67,6 +67,19 @@ def save_image_grid(images: Tensor, path: str | os.PathLike, nrow: int | None = 
     return _write_atomic(path, lambda fh: picture.save(fh, format="PNG"))
 
 
+def new_figure(width: float = 5.0, height: float = 4.5) -> Figure:
+    """A matplotlib Figure with its own Agg canvas (no pyplot state)."""
+    figure = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def save_figure(figure: Figure, path: str | os.PathLike) -> Path:
+    """Lay ``figure`` out tightly and write it as a PNG, atomically."""
+    figure.tight_layout()
+    return _write_atomic(path, lambda fh: figure.savefig(fh, format="png"))
+
+
 def plot_points(
     samples: Tensor, source: DataSource | None, path: str | os.PathLike, title: str = ""
 ) -> Path:
@@ -88,8 +101,7 @@ def plot_points(
             f"{tuple(source.shape)}"
         )
     real = None if source is None else source.sample(_REAL_SAMPLES, _real_generator())
-    figure = Figure(figsize=(5.0, 4.5), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = new_figure()
     axes = figure.add_subplot()
     if points.shape[1] == 1:
         _plot_1d(axes, points[:, 0].numpy(), source, real)
@@ -98,8 +110,7 @@ def plot_points(
     axes.legend(loc="upper right", fontsize="small")
     if title:
         axes.set_title(title)
-    figure.tight_layout()
-    return _write_atomic(path, lambda fh: figure.savefig(fh, format="png"))
+    return save_figure(figure, path)
 
 
 def save_samples(
