@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from gankit.config import list_presets
+from gankit.data.toy import GaussianMixture
+from gankit.metrics.divergences import exact_divergence
 
 TINY_RING = [
     "--set",
@@ -205,3 +207,67 @@ def test_every_preset_trains_a_few_steps(tmp_path, preset):
     assert [r["step"] for r in records] == [1, 2, 3]
     assert all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in records)
     assert (run / "samples/final.png").is_file()
+
+
+def normal(mean):
+    return GaussianMixture([1.0], [[mean]], [1.0])
+
+
+def test_estimate_between_sample_files_and_sources(tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "a.npy", rng.normal(size=(3000, 1)).astype(np.float32))
+    out = gankit(
+        "estimate",
+        str(tmp_path / "a.npy"),
+        "normal1d:mean=2",
+        "-d",
+        "w1",
+        "--steps",
+        "300",
+        "--samples",
+        "3000",
+        "--no-progress",
+        "--json",
+        str(tmp_path / "w1.json"),
+    ).stdout
+    assert "w1 ≈" in out and "held-out" in out
+    record = json.loads((tmp_path / "w1.json").read_text())
+    assert record["value"] == pytest.approx(2.0, rel=0.1)  # W1 of a translation by 2
+    exact = gankit(
+        "estimate",
+        "normal1d",
+        "normal1d:mean=1",
+        "--steps",
+        "200",
+        "--samples",
+        "2000",
+        "--no-progress",
+    ).stdout
+    reference = exact_divergence(normal(0.0), normal(1.0), "js")
+    assert f"exact value (quadrature): {reference:.4f}" in exact
+
+
+def test_estimate_refuses_unknown_inputs(tmp_path):
+    result = gankit("estimate", "nope", str(tmp_path / "b.npy"), check=False)
+    assert result.returncode == 2
+    assert "neither a file, a run directory nor a data source" in result.stderr
+
+
+def test_lab_lists_every_experiment_and_runs_one(tmp_path):
+    listed = gankit("lab", "--list").stdout
+    names = {line.split()[0] for line in listed.strip().splitlines()}
+    assert names == {
+        "optimal-d",
+        "js-vs-w",
+        "d-memorises",
+        "saturation",
+        "bilinear-game",
+        "mode-collapse",
+        "bend-noise",
+        "wgan-curve",
+    }
+    out = gankit("lab", "bilinear-game", "--out", str(tmp_path), "--set", "steps=50").stdout
+    assert "back at (2.0, 3.0) after 6 steps" in out
+    assert (tmp_path / "bilinear-game.png").stat().st_size > 10_000
+    bad = gankit("lab", "bilinear-game", "--set", "nope=1", check=False)
+    assert bad.returncode == 2 and "has no option 'nope'" in bad.stderr

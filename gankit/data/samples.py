@@ -119,8 +119,7 @@ def _npz_array(path: Path) -> np.ndarray:
         if "samples" in names:
             return archive["samples"]
     raise DataError(
-        f"{path}: holds arrays {', '.join(names) or 'none'}; save one array, or name it "
-        "'samples'"
+        f"{path}: holds arrays {', '.join(names) or 'none'}; save one array, or name it 'samples'"
     )
 
 

@@ -40,7 +40,10 @@ def bayes_accuracy(shift: float) -> float:
     return float(stats.norm.cdf(shift / 2))
 
 
-@experiment("d-memorises", "256 vs 256 samples: D reaches ~100 % training accuracy; held-out tells the truth")
+@experiment(
+    "d-memorises",
+    "256 vs 256 samples: D reaches ~100 % training accuracy; held-out tells the truth",
+)
 def d_memorises(
     *,
     out_dir: str | Path = "lab",
@@ -67,13 +70,27 @@ def d_memorises(
 
     with single_thread():
         memorising = estimate(
-            draw(2 * samples, torch.zeros(dim)), draw(2 * samples, mean), "js",
-            holdout=0.5, steps=steps, batch_size=samples, width=width, depth=depth,
-            eval_every=max(steps // 40, 1), seed=seed, device="cpu", progress=progress,
+            draw(2 * samples, torch.zeros(dim)),
+            draw(2 * samples, mean),
+            "js",
+            holdout=0.5,
+            steps=steps,
+            batch_size=samples,
+            width=width,
+            depth=depth,
+            eval_every=max(steps // 40, 1),
+            seed=seed,
+            device="cpu",
+            progress=progress,
         )
         honest = estimate(
-            draw(honest_samples, torch.zeros(dim)), draw(honest_samples, mean), "js",
-            steps=1_000, seed=seed, device="cpu", progress=progress,
+            draw(honest_samples, torch.zeros(dim)),
+            draw(honest_samples, mean),
+            "js",
+            steps=1_000,
+            seed=seed,
+            device="cpu",
+            progress=progress,
         )
     js = shifted_gaussians_js(shift)
     bayes = bayes_accuracy(shift)

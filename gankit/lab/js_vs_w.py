@@ -62,7 +62,10 @@ def js_vs_w(
             p0 = segment_samples(0.0, samples, generator)
             p_theta = segment_samples(float(theta), samples, generator)
             common = {
-                "samples": samples, "steps": steps, "batch_size": 256, "seed": seed,
+                "samples": samples,
+                "steps": steps,
+                "batch_size": 256,
+                "seed": seed,
                 "device": "cpu",
             }
             js = estimate(p0, p_theta, "js", **common)

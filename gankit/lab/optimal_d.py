@@ -26,7 +26,9 @@ MODEL = GaussianMixture([1.0], [[0.0]], [1.0])
 _LOG4 = math.log(4.0)
 
 
-def optimal_discriminator(x: np.ndarray, data: GaussianMixture, model: GaussianMixture) -> np.ndarray:
+def optimal_discriminator(
+    x: np.ndarray, data: GaussianMixture, model: GaussianMixture
+) -> np.ndarray:
     """D*(x) = p_data/(p_data + p_g) = σ(log p_data − log p_g), at points ``x`` (n, d)."""
     points = torch.as_tensor(x, dtype=torch.float64)
     return torch.sigmoid(data.log_prob(points) - model.log_prob(points)).numpy()
@@ -55,8 +57,17 @@ def optimal_d(
     elsewhere: it never sees samples there)."""
     with single_thread():
         result = estimate(
-            DATA, MODEL, "js", samples=samples, steps=steps, width=width, depth=depth,
-            eval_every=max(steps // 30, 1), seed=seed, device="cpu", progress=progress,
+            DATA,
+            MODEL,
+            "js",
+            samples=samples,
+            steps=steps,
+            width=width,
+            depth=depth,
+            eval_every=max(steps // 30, 1),
+            seed=seed,
+            device="cpu",
+            progress=progress,
         )
         grid = np.linspace(-4.0, 4.5, 1_701)[:, None]
         with torch.no_grad():

@@ -4,11 +4,15 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 
+from gankit.data.toy import GaussianMixture
 from gankit.metrics.divergences import (
     DEFAULT_GRID,
     closest_gaussian,
+    exact_divergence,
+    exact_reference,
     f_divergence_1d,
     f_divergence_2d,
     gaussian_log_density,
@@ -93,3 +97,49 @@ def test_empirical_wasserstein_is_exact_optimal_transport():
     assert wasserstein1_empirical(points, moved) == pytest.approx(0.5, abs=1e-12)
     with pytest.raises(ValueError, match="same size"):
         wasserstein1_empirical(points, points[:10])
+
+
+def _gaussian(*mean, std=1.0):
+    return GaussianMixture([1.0], [list(mean)], [std])
+
+
+def test_exact_divergence_matches_closed_forms_in_1d():
+    p, q = _gaussian(0.0), _gaussian(1.0, std=1.5)
+    assert exact_divergence(p, q, "kl") == pytest.approx(_kl_gaussians(0, 1, 1, 1.5), abs=1e-8)
+    assert exact_divergence(p, q, "reverse_kl") == pytest.approx(
+        _kl_gaussians(1, 1.5, 0, 1), abs=1e-8
+    )
+    shifted = _gaussian(1.0)
+    # TV(N(0,1), N(δ,1)) = 2Φ(δ/2) − 1; W1 of a translation = |δ|
+    tv = 2 * stats.norm.cdf(0.5) - 1  # the kink of |p − q| at p = q limits the rule to ~1e-5
+    assert exact_divergence(p, shifted, "tv") == pytest.approx(tv, abs=1e-5)
+    assert exact_divergence(p, shifted, "w1") == pytest.approx(1.0, abs=1e-6)
+
+
+def test_exact_js_is_log_2_for_disjoint_mixtures_and_symmetric():
+    p = GaussianMixture([0.5, 0.5], [[-30.0], [-20.0]], [0.5, 0.5])
+    q = _gaussian(25.0, std=0.5)
+    assert exact_divergence(p, q, "js") == pytest.approx(math.log(2), abs=1e-9)
+    a, b = _gaussian(0.0), GaussianMixture([0.3, 0.7], [[-1.0], [2.0]], [0.5, 1.0])
+    assert exact_divergence(a, b, "js") == pytest.approx(exact_divergence(b, a, "js"), abs=1e-9)
+
+
+def test_exact_divergence_in_2d_matches_the_isotropic_gaussian_kl():
+    p, q = _gaussian(0.0, 0.0), _gaussian(1.0, -0.5, std=0.8)
+    # KL(N(μ₁, σ₁²I)‖N(μ₂, σ₂²I)) in d = 2: d·log(σ₂/σ₁) + (d·σ₁² + ‖Δμ‖²)/(2σ₂²) − d/2
+    closed = 2 * math.log(0.8) + (2 + 1.25) / (2 * 0.64) - 1
+    assert exact_divergence(p, q, "kl") == pytest.approx(closed, abs=1e-6)
+    # a 2-D pair that differs in one coordinate has the 1-D JS
+    one_d = exact_divergence(_gaussian(0.0), _gaussian(1.0), "js")
+    assert exact_divergence(p, _gaussian(1.0, 0.0), "js") == pytest.approx(one_d, abs=1e-7)
+
+
+def test_exact_divergence_refuses_what_it_cannot_compute():
+    with pytest.raises(ValueError, match="no closed form"):
+        exact_divergence(_gaussian(0.0, 0.0), _gaussian(1.0, 0.0), "w1")
+    with pytest.raises(ValueError, match="unknown divergence"):
+        exact_divergence(_gaussian(0.0), _gaussian(1.0), "jsd")
+    with pytest.raises(ValueError, match="1-D or two 2-D"):
+        exact_divergence(_gaussian(0.0), _gaussian(1.0, 0.0), "kl")
+    assert exact_reference(_gaussian(0.0, 0.0), _gaussian(1.0, 0.0), "w1") is None
+    assert exact_reference(torch.zeros(3, 1), _gaussian(1.0), "js") is None
