@@ -1,0 +1,23 @@
+"""The lab: executable theory. Each claim of the GAN story is a function that computes its
+numbers, prints them and draws a figure.
+
+    gankit lab --list               one line per experiment
+    gankit lab optimal-d            run one; writes lab/optimal-d.png and lab/optimal-d.json
+
+    import gankit.lab
+    result = gankit.lab.optimal_d(out_dir="lab")
+    result.numbers["max_error"], result.figure
+"""
+
+from gankit.lab.base import EXPERIMENTS, LabError, LabResult, run_experiment
+from gankit.lab.bilinear import bilinear_game
+from gankit.lab.saturation import saturation
+
+__all__ = [
+    "EXPERIMENTS",
+    "LabError",
+    "LabResult",
+    "bilinear_game",
+    "run_experiment",
+    "saturation",
+]
