@@ -97,8 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument("a", help="samples of P")
     estimate.add_argument("b", help="samples of Q")
     estimate.add_argument(
-        "--divergence", "-d", default="js", help="js, kl, reverse_kl, hellinger, pearson, "
-        "neyman, tv or w1 (default: js)"
+        "--divergence",
+        "-d",
+        default="js",
+        help="js, kl, reverse_kl, hellinger, pearson, neyman, tv or w1 (default: js)",
     )
     estimate.add_argument(
         "--samples", type=int, default=20_000, help="samples drawn from a source or a run"
