@@ -35,18 +35,18 @@ def _ring(shift: tuple[float, float]) -> GaussianMixture:
 def pairs() -> dict[str, tuple[GaussianMixture, GaussianMixture, float | None]]:
     """name → (P, Q, W1 when it is known beyond the 1-D CDF formula)."""
     return {
-        "N(0,1) | N(1.5,1)": (
+        "N(0,1) vs N(1.5,1)": (
             GaussianMixture([1.0], [[0.0]], [1.0]),
             GaussianMixture([1.0], [[1.5]], [1.0]),
             None,
         ),
-        "bimodal | N(0,1.5²)": (
+        "bimodal vs N(0,1.5²)": (
             GaussianMixture([0.7, 0.3], [[-1.5], [2.0]], [0.35, 0.5]),
             GaussianMixture([1.0], [[0.0]], [1.5]),
             None,
         ),
-        "ring | ring+(0.6,0.3)": (_ring((0.0, 0.0)), _ring((0.6, 0.3)), math.hypot(0.6, 0.3)),
-        "N(0,I₂) | N((1,1),I₂)": (
+        "ring vs ring+(0.6,0.3)": (_ring((0.0, 0.0)), _ring((0.6, 0.3)), math.hypot(0.6, 0.3)),
+        "N(0,I₂) vs N((1,1),I₂)": (
             GaussianMixture([1.0], [[0.0, 0.0]], [1.0]),
             GaussianMixture([1.0], [[1.0, 1.0]], [1.0]),
             math.sqrt(2.0),
@@ -73,7 +73,10 @@ def main() -> None:
         f"{args.samples} samples per side, {args.holdout:.0%} held out, {args.steps} steps, "
         f"{args.seeds} seeds, {torch.get_num_threads()} thread(s)"
     )
-    print("| pair | divergence | exact | estimate | rel. error | ± CI | covered | s |")
+    print(
+        "| P vs Q | divergence | exact | estimate (mean ± std) | relative error | "
+        "CI half-width | CI covers exact | s per estimate |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, (p, q, w1) in pairs().items():
         for divergence in divergences:

@@ -11,6 +11,9 @@ numbers, prints them and draws a figure.
 
 from gankit.lab.base import EXPERIMENTS, LabError, LabResult, run_experiment
 from gankit.lab.bilinear import bilinear_game
+from gankit.lab.d_memorises import d_memorises
+from gankit.lab.js_vs_w import js_vs_w
+from gankit.lab.optimal_d import optimal_d
 from gankit.lab.saturation import saturation
 
 __all__ = [
@@ -18,6 +21,9 @@ __all__ = [
     "LabError",
     "LabResult",
     "bilinear_game",
+    "d_memorises",
+    "js_vs_w",
+    "optimal_d",
     "run_experiment",
     "saturation",
 ]
