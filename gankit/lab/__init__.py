@@ -15,6 +15,7 @@ from gankit.lab.d_memorises import d_memorises
 from gankit.lab.js_vs_w import js_vs_w
 from gankit.lab.optimal_d import optimal_d
 from gankit.lab.saturation import saturation
+from gankit.lab.wgan_curve import wgan_curve
 
 __all__ = [
     "EXPERIMENTS",
@@ -26,4 +27,5 @@ __all__ = [
     "optimal_d",
     "run_experiment",
     "saturation",
+    "wgan_curve",
 ]
