@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gankit.data import SOURCES
 from gankit.errors import GankitError
@@ -149,6 +149,16 @@ class Config(Section):
     log: LogOptions = Field(default_factory=LogOptions)
     samples: SampleOptions = Field(default_factory=SampleOptions)
     checkpoint: CheckpointOptions = Field(default_factory=CheckpointOptions)
+
+    @model_validator(mode="after")
+    def _batches_fill_packs(self) -> Config:
+        pack = getattr(self.discriminator, "pack", 1)
+        if self.train.batch_size % pack:
+            raise ValueError(
+                f"train.batch_size={self.train.batch_size} is not a multiple of "
+                f"discriminator.pack={pack}: the discriminator scores packs of {pack} samples"
+            )
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON/YAML-ready dict of every value, defaults included (``name`` first)."""
@@ -295,6 +305,8 @@ def _describe(err: ValidationError, raw: Mapping[str, Any]) -> str:
         names = ", ".join(registry.names()) if registry else ""
         given = first.get("ctx", {}).get("tag", "nothing")
         return f"{dotted}.name: unknown choice '{given}'; choose one of: {names}{more}"
+    if not path:  # a check across sections: its message names the keys
+        return f"{first['msg'].removeprefix('Value error, ')}{more}"
     return f"{dotted}: {first['msg']} (got {first.get('input')!r}){more}"
 
 

@@ -136,12 +136,14 @@ def estimate(
     deviation; ``critic`` replaces it with any module mapping ``(B, *shape)`` to ``(B,)``
     logits. It trains for ``steps`` Adam steps (β = (0.5, 0.999)) on minibatches of
     ``batch_size`` from each set, the learning rate annealed from ``lr`` to 0 on a cosine
-    (Loshchilov & Hutter 2017) so that the final critic is not a noisy last iterate. For ``w1`` the critic is kept 1-Lipschitz by a one-sided
-    gradient penalty of weight ``penalty_weight`` or, with ``lipschitz="spectral_norm"``, by
-    spectral normalisation of the default MLP (a looser bound). The penalty is a soft
-    constraint: a critic of slope s along the transport direction scores W·s − λ(s − 1)²,
-    best at s = 1 + W/(2λ), so the estimate overshoots by about that factor; λ = 100 (ten
-    times WGAN-GP's training weight) keeps it under 1 % for W ≤ 2. Everything random comes from
+    (Loshchilov & Hutter 2017) so that the final critic is not a noisy last iterate.
+
+    For ``w1`` the critic is kept 1-Lipschitz by a one-sided gradient penalty of weight
+    ``penalty_weight`` or, with ``lipschitz="spectral_norm"``, by spectral normalisation
+    of the default MLP (a looser bound). The penalty is a soft constraint: a critic of
+    slope s along the transport direction scores W·s − λ(s − 1)², best at s = 1 + W/(2λ),
+    so the estimate overshoots by about that factor; λ = 100 (ten times WGAN-GP's training
+    weight) keeps it under 1 % for W ≤ 2. Everything random comes from
     ``seed``; the global RNG state is left as it was.
     """
     if divergence not in DIVERGENCES:

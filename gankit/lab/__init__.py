@@ -10,9 +10,11 @@ numbers, prints them and draws a figure.
 """
 
 from gankit.lab.base import EXPERIMENTS, LabError, LabResult, run_experiment
+from gankit.lab.bend_noise import bend_noise
 from gankit.lab.bilinear import bilinear_game
 from gankit.lab.d_memorises import d_memorises
 from gankit.lab.js_vs_w import js_vs_w
+from gankit.lab.mode_collapse import mode_collapse
 from gankit.lab.optimal_d import optimal_d
 from gankit.lab.saturation import saturation
 from gankit.lab.wgan_curve import wgan_curve
@@ -21,9 +23,11 @@ __all__ = [
     "EXPERIMENTS",
     "LabError",
     "LabResult",
+    "bend_noise",
     "bilinear_game",
     "d_memorises",
     "js_vs_w",
+    "mode_collapse",
     "optimal_d",
     "run_experiment",
     "saturation",

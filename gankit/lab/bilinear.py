@@ -154,9 +154,7 @@ def _measure(
     """The numbers behind each claim and one report line per claim."""
     start_radius = math.hypot(*START)
     hexagon_error = float(np.max(np.abs(hexagon[-1] - hexagon[0])))
-    hexagon_first_return = min(
-        float(np.max(np.abs(point - hexagon[0]))) for point in hexagon[1:-1]
-    )
+    hexagon_first_return = min(float(np.max(np.abs(point - hexagon[0]))) for point in hexagon[1:-1])
     drift = _relative_drift(alternating_invariant(paths["alternating"], eta))
     ratios = np.diff(np.log(radius(paths["simultaneous"])))
     growth, growth_spread = float(np.exp(ratios.mean())), float(np.ptp(np.exp(ratios)))
@@ -213,8 +211,13 @@ def _draw(paths: dict[str, np.ndarray], hexagon: np.ndarray, eta: float) -> Figu
     plane.plot(*START, "k*", ms=12, label=f"start {START}")
     plane.plot(0, 0, "kx", ms=10, mew=2, label="equilibrium (0, 0)")
     limit = 2.2 * math.hypot(*START)
-    plane.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel="x (descends)",
-              ylabel="y (ascends)", title="min_x max_y x·y")
+    plane.set(
+        xlim=(-limit, limit),
+        ylim=(-limit, limit),
+        xlabel="x (descends)",
+        ylabel="y (ascends)",
+        title="min_x max_y x·y",
+    )
     plane.set_aspect("equal")
     plane.legend(fontsize=7, loc="lower left")
     radii.set(xlabel="step", ylabel="‖(x, y)‖", title="distance to the equilibrium")

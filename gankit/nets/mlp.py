@@ -1,4 +1,10 @@
-"""Fully connected generator and discriminator, for points and for small flattened images."""
+"""Fully connected generator and discriminator, for points and for small flattened images.
+
+The discriminator can score samples in packs (PacGAN, Lin et al., 2018): with ``pack`` = m it
+concatenates m consecutive samples of the batch into one input and gives one logit per pack,
+so it sees m samples of one distribution at a time and a generator that puts too many of its
+samples on a few modes is easier to tell apart from the data.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +56,13 @@ class MLPDiscriminatorOptions(_MLPOptions):
     minibatch_discrimination: MinibatchOptions | None = Field(
         None, description="minibatch discrimination before the head (Salimans et al., 2016)"
     )
+    pack: int = Field(
+        1,
+        ge=1,
+        description="PacGAN packing (Lin et al., 2018): score this many samples jointly, "
+        "concatenated into one input, one logit per pack; train.batch_size must be a "
+        "multiple of it (1: no packing)",
+    )
 
 
 def _hidden_layers(
@@ -75,6 +88,28 @@ def _norm1d(norm: str, features: int) -> list[nn.Module]:
     if norm == "layer":
         return [nn.LayerNorm(features)]
     raise NetError(f"mlp norm={norm!r} is not one of: none, batch, layer")
+
+
+class Pack(nn.Module):
+    """(B, *shape) → (B/m, m·prod(shape)): rows k·m … k·m + m − 1 of the batch, flattened and
+    concatenated in order, form pack k (PacGAN, Lin et al., 2018)."""
+
+    def __init__(self, pack: int) -> None:
+        super().__init__()
+        self.pack = pack
+
+    def forward(self, x: Tensor) -> Tensor:
+        batch = x.shape[0]
+        if batch % self.pack:
+            raise NetError(
+                f"discriminator.pack={self.pack} scores packs of {self.pack} samples, but got "
+                f"a batch of {batch}, which is not a multiple of {self.pack}: make "
+                f"train.batch_size a multiple of {self.pack}"
+            )
+        return x.reshape(batch // self.pack, -1)
+
+    def extra_repr(self) -> str:
+        return f"pack={self.pack}"
 
 
 @GENERATORS.register("mlp", options=MLPGeneratorOptions)
@@ -112,7 +147,12 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(Discriminator):
     """Fully connected discriminator: flattened input → depth hidden layers → one logit.
 
-    ``features(x)`` is the last hidden layer, shape ``(B, width)``."""
+    ``features(x)`` is the last hidden layer, shape ``(B, width)``. With ``pack`` = m > 1
+    the input (B, *in_shape) is first packed into (B/m, m·prod(in_shape)) (B must be a
+    multiple of m, else :class:`NetError`): ``features(x)`` is then ``(B/m, width)`` and
+    D(x) gives ``(B/m,)`` logits, one per pack. The losses average over the logits, so
+    every objective works unchanged; penalties on ∇ₓD (gradient penalty, R1, R2) then take
+    each sample's share of its pack's gradient, ∂D(pack)/∂xᵢ."""
 
     def __init__(
         self,
@@ -124,12 +164,17 @@ class MLPDiscriminator(Discriminator):
         spectral_norm: bool = False,
         dropout: float = 0.0,
         minibatch_discrimination: MinibatchOptions | None = None,
+        pack: int = 1,
     ) -> None:
+        if pack < 1:
+            raise NetError(f"discriminator.pack must be at least 1, got {pack}")
+        flatten = nn.Flatten() if pack == 1 else Pack(pack)  # (B/m, m·prod(in_shape))
+        in_features = pack * math.prod(in_shape)
         body = nn.Sequential(
-            nn.Flatten(),  # (B, prod(in_shape))
-            *_hidden_layers(math.prod(in_shape), width, depth, activation, norm, dropout),
-        )  # (B, width)
+            flatten, *_hidden_layers(in_features, width, depth, activation, norm, dropout)
+        )  # (B/m, width)
         super().__init__(body, width, minibatch_discrimination)
         self.in_shape = tuple(in_shape)
+        self.pack = pack
         if spectral_norm:
             apply_spectral_norm(self)

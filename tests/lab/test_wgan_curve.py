@@ -55,7 +55,9 @@ def test_both_runs_share_the_generator_and_differ_in_the_game():
     gan = run_config("gan", seed=0, steps=10, every=5, width=32, z_dim=8, batch_size=16)
     assert wgan["generator"] == gan["generator"] and wgan["noise"] == gan["noise"]
     assert wgan["discriminator"] == gan["discriminator"]
-    assert wgan["objective"]["name"] == "wasserstein" and gan["objective"]["name"] == "nonsaturating"
+    assert (
+        wgan["objective"]["name"] == "wasserstein" and gan["objective"]["name"] == "nonsaturating"
+    )
     assert wgan["regularisers"]["gradient_penalty"]["weight"] == 10.0
     assert wgan["train"]["d_steps"] == 5 and gan["train"]["d_steps"] == 1
 
