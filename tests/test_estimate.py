@@ -100,7 +100,7 @@ def test_numpy_arrays_and_scalars_per_row_are_accepted():
 def test_a_custom_critic_is_trained_as_given():
     critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1), torch.nn.Flatten(0))
     x = torch.randn(1000, 2, 2, generator=torch.Generator().manual_seed(4))
-    result = estimate(x, x + 0.5, "w1", critic=critic, steps=400, device="cpu")
+    result = estimate(x, x + 0.5, "w1", critic=critic, steps=400, lr=0.02, device="cpu")
     assert result.critic is critic
     assert result.value == pytest.approx(1.0, rel=0.1)  # shift 0.5 in 4 coordinates: ‖·‖ = 1
 

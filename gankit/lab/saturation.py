@@ -167,6 +167,7 @@ def _measure(
         }
 
 
+@single_thread()
 def train_discriminator(
     fake: Gaussian,
     *,
@@ -182,21 +183,6 @@ def train_discriminator(
     G(z) = μ + σz, on fresh samples each step; every ``every`` steps measure D on a fixed
     probe batch. All randomness comes from ``seed``; the global torch RNG is left as it was.
     Runs on one torch thread."""
-    with single_thread():
-        return _train(fake, seed, d_steps, every, batch_size, lr, width, progress)
-
-
-def _train(
-    fake: Gaussian,
-    seed: int,
-    d_steps: int,
-    every: int,
-    batch_size: int,
-    lr: float,
-    width: int,
-    progress: bool,
-) -> dict[str, list[float]]:
-    """The loop of :func:`train_discriminator`."""
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

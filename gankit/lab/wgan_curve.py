@@ -511,23 +511,14 @@ def _draw(
     for axes, game in zip(panels[:2], ("wgan-gp", "gan"), strict=True):
         points = curves[game]
         steps = [p["step"] for p in points]
+        critic_label = {
+            "wgan-gp": "critic's W1 estimate (held-out)",
+            "gan": "training D's JS estimate (held-out)",
+        }[game]
+        axes.plot(steps, [p["critic"] for p in points], "o-", color="tab:red", label=critic_label)
         if game == "wgan-gp":
-            axes.plot(
-                steps,
-                [p["critic"] for p in points],
-                "o-",
-                color="tab:red",
-                label="critic's W1 estimate (held-out)",
-            )
             axes.set(ylabel="W1 estimate (pixels in [−1, 1])", title="WGAN-GP", ylim=(0, None))
         else:
-            axes.plot(
-                steps,
-                [p["critic"] for p in points],
-                "o-",
-                color="tab:red",
-                label="training D's JS estimate (held-out)",
-            )
             if "fresh_js" in points[0]:
                 axes.plot(
                     steps,
