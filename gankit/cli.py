@@ -6,6 +6,7 @@ gankit train --resume runs/ring-2d-20260101-120000
 gankit sample RUN -n 64 -o grid.png
 gankit presets
 gankit info RUN
+gankit eval RUN --metrics fid,kid,pr --seeds 3
 gankit estimate A B --divergence js  divergence between two sample sets (files, runs, sources)
 gankit lab --list                    the executable-theory experiments
 gankit lab optimal-d --out lab
@@ -85,6 +86,22 @@ def _parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a run directory")
     info.add_argument("run", help="run directory")
     info.set_defaults(handler=_info)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="sample-quality metrics of a run, with their provenance (writes RUN/eval.json)",
+    )
+    evaluate.add_argument("run", help="run directory")
+    evaluate.add_argument(
+        "--metrics", default="fid,kid,pr,dc,is,classes", help="comma-separated (default: all)"
+    )
+    evaluate.add_argument("--samples", type=int, help="generated samples per seed")
+    evaluate.add_argument("--seeds", type=int, default=1, help="z seeds 0..N−1: mean ± std")
+    evaluate.add_argument("-o", "--output", help="where to write (default: RUN/eval.json)")
+    evaluate.add_argument(
+        "--compare", metavar="EVAL_JSON", help="an earlier eval.json: warn where they differ"
+    )
+    evaluate.set_defaults(handler=_eval)
 
     estimate = commands.add_parser(
         "estimate",
@@ -234,6 +251,39 @@ def _info(args: argparse.Namespace) -> int:
     checkpoints = list_checkpoints(run.checkpoints_dir)
     print(f"checkpoints {', '.join(p.name for p in checkpoints) or 'none'}")
     _print_summary(run.summary_path)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gankit.evaluate import (
+        EVAL_FILE,
+        evaluate,
+        provenance_differences,
+        read_evaluation,
+        write_evaluation,
+    )
+
+    if args.seeds < 1:
+        raise _usage("--seeds must be at least 1")
+    result = evaluate(
+        args.run, args.metrics.split(","), samples=args.samples, seeds=range(args.seeds)
+    )
+    path = write_evaluation(result, args.output or Path(args.run) / EVAL_FILE)
+    provenance = result["provenance"]
+    print(
+        f"{provenance['run']} at step {provenance['checkpoint_step']}: "
+        f"{provenance['generated']['count_per_seed']} generated × {args.seeds} seed(s) vs "
+        f"{provenance['real']['count']} held-out real, {provenance['extractor']}"
+    )
+    for name, value in result["metrics"].items():
+        spread = f" ± {value['std']:.4f}" if args.seeds > 1 else ""
+        print(f"  {name:<20} {value['mean']:.4f}{spread}")
+    print(f"wrote {path}")
+    if args.compare:
+        for line in provenance_differences(result, read_evaluation(args.compare)):
+            print(f"warning: computed differently from {args.compare}: {line}", file=sys.stderr)
     return 0
 
 

@@ -271,3 +271,40 @@ def test_lab_lists_every_experiment_and_runs_one(tmp_path):
     assert (tmp_path / "bilinear-game.png").stat().st_size > 10_000
     bad = gankit("lab", "bilinear-game", "--set", "nope=1", check=False)
     assert bad.returncode == 2 and "has no option 'nope'" in bad.stderr
+
+
+def test_eval_writes_eval_json_and_warns_on_different_provenance(tmp_path):
+    run = tmp_path / "digits"
+    gankit(
+        "train",
+        "dcgan-digits8x8",
+        "--steps",
+        "10",
+        "--set",
+        "generator.width=16",
+        "--set",
+        "discriminator.width=16",
+        "--set",
+        "samples.every=0",
+        "--run-dir",
+        str(run),
+        "--no-progress",
+    )
+    out = gankit("eval", str(run), "--metrics", "fid,classes", "--samples", "100").stdout
+    assert "fid" in out and "classes_covered" in out
+    first = json.loads((run / "eval.json").read_text())
+    assert first["provenance"]["generated"]["count_per_seed"] == 100
+    other = gankit(
+        "eval",
+        str(run),
+        "--metrics",
+        "fid",
+        "--seeds",
+        "2",
+        "-o",
+        str(tmp_path / "e2.json"),
+        "--compare",
+        str(run / "eval.json"),
+    )
+    assert "warning: computed differently" in other.stderr and "seeds" in other.stderr
+    assert "±" in other.stdout

@@ -1,11 +1,12 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from gankit.data import GaussianMixture, build_source
 from gankit.data.toy import GridOptions, RingOptions
-from gankit.metrics import PROTOCOL_SAMPLES, PROTOCOL_THRESHOLD, mode_coverage
+from gankit.metrics import PROTOCOL_SAMPLES, PROTOCOL_THRESHOLD, class_coverage, mode_coverage
 
 HIGH_QUALITY_SHARE = 1 - math.exp(-(PROTOCOL_THRESHOLD**2) / 2)  # P(χ²₂ ≤ 9) ≈ 0.9889
 
@@ -96,3 +97,46 @@ def test_no_high_quality_sample_leaves_the_reverse_kl_undefined():
     assert result.high_quality == 0.0
     assert result.modes_captured == 0
     assert math.isnan(result.reverse_kl)
+
+
+def test_class_coverage_of_evenly_spread_labels():
+    result = class_coverage([0, 1, 2, 3, 0, 1, 2, 3], num_classes=4)
+    assert result.classes_covered == result.classes_total == 4
+    assert result.largest_share == 0.25
+    assert result.class_shares == [0.25] * 4
+    assert result.reverse_kl == pytest.approx(0.0)
+
+
+def test_class_coverage_of_a_lopsided_histogram():
+    # counts 6, 2, 0, 0, 2 over 5 classes: q = (0.6, 0.2, 0, 0, 0.2)
+    labels = torch.tensor([0, 0, 0, 1, 4, 0, 1, 0, 4, 0])
+    result = class_coverage(labels, num_classes=5)
+    assert result.classes_covered == 3
+    assert result.largest_share == pytest.approx(0.6)
+    assert result.class_shares == pytest.approx([0.6, 0.2, 0.0, 0.0, 0.2])
+    expected = 0.6 * math.log(0.6 * 5) + 2 * 0.2 * math.log(0.2 * 5)  # = 0.6 log 3
+    assert result.reverse_kl == pytest.approx(expected)
+    assert class_coverage(labels, num_classes=5, min_count=3).classes_covered == 1
+
+
+def test_class_coverage_of_collapsed_labels_is_log_k():
+    result = class_coverage(np.full(100, 7), num_classes=10)
+    assert result.classes_covered == 1
+    assert result.largest_share == 1.0
+    assert result.reverse_kl == pytest.approx(math.log(10))
+
+
+@pytest.mark.parametrize(
+    ("labels", "num_classes", "message"),
+    [
+        ([[0, 1]], 2, r"labels must be a vector of shape \(n,\), got shape \(1, 2\)"),
+        ([], 2, "labels must hold at least one label, got none"),
+        ([0.0, 1.0], 2, "labels must be integers, got dtype torch.float64"),
+        ([0, 2], 2, r"labels must lie in \[0, 1\] for num_classes=2, got values from 0 to 2"),
+        ([-1, 0], 2, r"labels must lie in \[0, 1\] for num_classes=2, got values from -1 to 0"),
+        ([0], 0, "num_classes must be at least 1, got 0"),
+    ],
+)
+def test_class_coverage_refuses_bad_labels(labels, num_classes, message):
+    with pytest.raises(ValueError, match=message):
+        class_coverage(labels, num_classes)
