@@ -129,6 +129,39 @@ class CheckpointOptions(Section):
     keep: int = Field(3, ge=1, description="How many recent checkpoints to keep.")
 
 
+LOWER_IS_BETTER = ("fid", "kid", "largest_class_share", "class_reverse_kl")
+HIGHER_IS_BETTER = ("precision", "recall", "density", "coverage", "is", "classes_covered")
+
+
+class EvalOptions(Section):
+    """In-training evaluation (:class:`gankit.train.evaluation.Evaluator`)."""
+
+    every: int = Field(500, ge=1, description="Steps between evaluations.")
+    metrics: list[str] = Field(
+        ["fid", "classes"], min_length=1, description="fid, kid, pr, dc, is, classes."
+    )
+    samples: int = Field(1000, ge=10, description="Generated samples per evaluation (fixed z).")
+    best: str | None = Field(
+        "fid",
+        description="Keep the checkpoint with the best value of this metric in "
+        "checkpoints/best (null: none).",
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> EvalOptions:
+        from gankit.metrics.digit_metrics import METRICS, VALUES_OF
+
+        unknown = [m for m in self.metrics if m not in METRICS]
+        if unknown:
+            raise ValueError(f"unknown metrics {unknown}; choose from {', '.join(METRICS)}")
+        computed = [value for m in self.metrics for value in VALUES_OF[m]]
+        if self.best is not None and self.best not in computed:
+            raise ValueError(
+                f"best={self.best!r} is not among the values computed: {', '.join(computed)}"
+            )
+        return self
+
+
 class Config(Section):
     """Everything that defines a run; saved as ``config.yaml`` in its run directory."""
 
@@ -149,6 +182,17 @@ class Config(Section):
     log: LogOptions = Field(default_factory=LogOptions)
     samples: SampleOptions = Field(default_factory=SampleOptions)
     checkpoint: CheckpointOptions = Field(default_factory=CheckpointOptions)
+    eval: EvalOptions | None = Field(
+        None, description="Sample-quality metrics during training (off when null)."
+    )
+
+    @model_validator(mode="after")
+    def _evaluable(self) -> Config:
+        if self.eval is not None:
+            from gankit.metrics.digit_metrics import classifier_for
+
+            classifier_for(self.data)  # refuses data no shipped classifier can judge
+        return self
 
     @model_validator(mode="after")
     def _batches_fill_packs(self) -> Config:

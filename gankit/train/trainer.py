@@ -58,6 +58,7 @@ from gankit.train.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
+from gankit.train.evaluation import Evaluator
 from gankit.train.rundir import RunDir, write_text_atomic
 from gankit.train.rundir import run_name as default_run_name
 
@@ -140,6 +141,8 @@ class Trainer:
         self._window = (0, time.perf_counter())  # (steps, start) since the last log line
 
         defaults: list[Callback] = [MetricsFile(), SampleWriter(), Checkpointer()]
+        if config.eval is not None:
+            defaults.append(Evaluator())
         if config.log.tensorboard:
             defaults.append(TensorBoard())
         defaults.append(ProgressBar(enabled=progress))
@@ -367,14 +370,18 @@ class Trainer:
         ema = self.generator_ema
         return ema.module if ema is not None and int(ema.n_averaged) > 0 else self.generator
 
-    @torch.no_grad()
     def sample_fixed(self) -> Tensor:
         """The sampler on the run's fixed z (eval mode: BatchNorm uses running statistics)."""
+        return self.sample_from(self.fixed_z)
+
+    @torch.no_grad()
+    def sample_from(self, z: Tensor, batch_size: int = 500) -> Tensor:
+        """The sampler on ``z`` in eval mode, in batches; training mode is restored."""
         sampler = self.sampler
         was_training = sampler.training
         sampler.eval()
         try:
-            return sampler(self.fixed_z)
+            return torch.cat([sampler(chunk) for chunk in z.split(batch_size)])
         finally:
             sampler.train(was_training)
 
