@@ -349,6 +349,14 @@ def _print_summary(path) -> None:
             f"{k}={last[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in last
         )
         print(f"last        {shown}")
+    evaluation = summary.get("last_evaluation")
+    if evaluation:
+        shown = ", ".join(
+            f"{key.removeprefix('eval/')}={value:.3f}"
+            for key, value in evaluation.items()
+            if key.startswith("eval/")
+        )
+        print(f"evaluation  step {evaluation['step']}: {shown}")
     print(f"samples     {summary['final_samples']}")
     print(f"checkpoint  {summary['checkpoint']}")
 

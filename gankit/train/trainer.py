@@ -512,7 +512,9 @@ class Trainer:
         self.emit("on_log", record)
 
     def _write_summary(self, status: str) -> None:
-        metrics = self.run.read_metrics()
+        records = self.run.read_metrics()
+        training = [r for r in records if "d_loss" in r]
+        evaluations = [r for r in records if any(key.startswith("eval/") for key in r)]
         summary = {
             "status": status,
             "step": self.step,
@@ -520,7 +522,8 @@ class Trainer:
             "wall_seconds": round(self.elapsed, 2),
             "device": str(self.device),
             "parameters": self.parameter_counts(),
-            "last_metrics": metrics[-1] if metrics else None,
+            "last_metrics": training[-1] if training else None,
+            "last_evaluation": evaluations[-1] if evaluations else None,
             "final_samples": str(self.run.samples_dir / f"step_{self.step:08d}.png"),
             "checkpoint": str(self.run.checkpoints_dir / f"step_{self.step:08d}"),
         }

@@ -58,3 +58,10 @@ def test_evaluation_of_data_without_a_classifier_is_refused_at_config_time():
         resolve("ring-2d", ["eval.every=5"])
     with pytest.raises(ConfigError, match="best='recall' is not among the values computed"):
         resolve("dcgan-digits8x8", ["eval.every=5", "eval.best=recall"])
+
+
+def test_summary_keeps_the_last_training_and_evaluation_records_apart(tmp_path):
+    run = gankit.train("dcgan-digits8x8", EVAL_DIGITS, run_dir=tmp_path / "run", progress=False)
+    summary = json.loads((run.path / "summary.json").read_text())
+    assert summary["last_metrics"]["step"] == 12 and "d_loss" in summary["last_metrics"]
+    assert summary["last_evaluation"]["step"] == 12 and "eval/fid" in summary["last_evaluation"]
