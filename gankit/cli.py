@@ -93,7 +93,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("run", help="run directory")
     evaluate.add_argument(
-        "--metrics", default="fid,kid,pr,dc,is,classes", help="comma-separated (default: all)"
+        "--metrics",
+        help="comma-separated from fid,kid,pr,dc,is,classes,mem (default: all the extractor "
+        "offers but mem, the memorisation check, which needs a run trained on "
+        "data.split=train; classes needs the digit classifier)",
+    )
+    evaluate.add_argument(
+        "--extractor",
+        choices=("digits", "inception"),
+        default="digits",
+        help="features: the shipped digit classifier (default) or the standard FID "
+        "Inception-v3 (needs --inception-weights)",
+    )
+    evaluate.add_argument(
+        "--inception-weights",
+        metavar="PATH",
+        help="the pytorch-fid Inception-v3 weights file (default: $GANKIT_INCEPTION_WEIGHTS)",
     )
     evaluate.add_argument("--samples", type=int, help="generated samples per seed")
     evaluate.add_argument("--seeds", type=int, default=1, help="z seeds 0..N−1: mean ± std")
@@ -268,15 +283,28 @@ def _eval(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise _usage("--seeds must be at least 1")
     result = evaluate(
-        args.run, args.metrics.split(","), samples=args.samples, seeds=range(args.seeds)
+        args.run,
+        args.metrics.split(",") if args.metrics else None,
+        samples=args.samples,
+        seeds=range(args.seeds),
+        extractor=args.extractor,
+        inception_weights=args.inception_weights,
+        progress=True,
     )
     path = write_evaluation(result, args.output or Path(args.run) / EVAL_FILE)
     provenance = result["provenance"]
     print(
         f"{provenance['run']} at step {provenance['checkpoint_step']}: "
         f"{provenance['generated']['count_per_seed']} generated × {args.seeds} seed(s) vs "
-        f"{provenance['real']['count']} held-out real, {provenance['extractor']}"
+        f"{provenance['real']['count']} real ({provenance['real']['split']}), "
+        f"{provenance['extractor']}"
     )
+    if provenance.get("extractor_standard_weights") is False:
+        print(
+            "warning: these Inception-v3 weights are not the standard FID file; the numbers "
+            "are not comparable with published FIDs",
+            file=sys.stderr,
+        )
     for name, value in result["metrics"].items():
         spread = f" ± {value['std']:.4f}" if args.seeds > 1 else ""
         print(f"  {name:<20} {value['mean']:.4f}{spread}")

@@ -138,7 +138,7 @@ class EvalOptions(Section):
 
     every: int = Field(500, ge=1, description="Steps between evaluations.")
     metrics: list[str] = Field(
-        ["fid", "classes"], min_length=1, description="fid, kid, pr, dc, is, classes."
+        ["fid", "classes"], min_length=1, description="fid, kid, pr, dc, is, classes, mem."
     )
     samples: int = Field(1000, ge=10, description="Generated samples per evaluation (fixed z).")
     best: str | None = Field(
@@ -149,7 +149,7 @@ class EvalOptions(Section):
 
     @model_validator(mode="after")
     def _known(self) -> EvalOptions:
-        from gankit.metrics.digit_metrics import METRICS, VALUES_OF
+        from gankit.metrics.reference import METRICS, VALUES_OF
 
         unknown = [m for m in self.metrics if m not in METRICS]
         if unknown:
@@ -189,9 +189,10 @@ class Config(Section):
     @model_validator(mode="after")
     def _evaluable(self) -> Config:
         if self.eval is not None:
-            from gankit.metrics.digit_metrics import classifier_for
+            from gankit.metrics.reference import classifier_for
 
-            classifier_for(self.data)  # refuses data no shipped classifier can judge
+            # refuses data no shipped classifier can judge
+            classifier_for(self.data, self.eval.metrics)
         return self
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""Evaluate a trained run: the metrics of :mod:`gankit.metrics.digit_metrics` for each z
+"""Evaluate a trained run: the metrics of :mod:`gankit.metrics.reference` for each z
 seed asked for, reported as mean ± std over seeds, written with how they were computed.
 
 The provenance (extractor and the sha256 of its weights, image size and resize, sample
@@ -10,6 +10,7 @@ so that numbers computed differently are never compared silently.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 from collections.abc import Iterable, Sequence
@@ -20,41 +21,65 @@ import torch
 
 from gankit import __version__
 from gankit.api import Run, load
-from gankit.metrics.digit_metrics import (
+from gankit.data import TensorImageSource, build_source
+from gankit.metrics.digits import scale_images
+from gankit.metrics.inception import InceptionExtractor
+from gankit.metrics.reference import (
+    DEFAULT_METRICS,
     METRICS,
-    DigitReference,
     EvaluationError,
+    FeatureReference,
     check_metrics,
     classifier_for,
+    digit_reference,
 )
 from gankit.train.rundir import write_text_atomic
 
 __all__ = ["METRICS", "EvaluationError", "evaluate", "provenance_differences"]
 
 EVAL_FILE = "eval.json"
+EXTRACTORS = {"digits": DEFAULT_METRICS, "inception": ("fid", "kid", "pr", "dc", "is")}
+"""Feature extractors and the metrics each computes by default."""
 
 
 def evaluate(
     run: Run | str | Path,
-    metrics: Iterable[str] = METRICS,
+    metrics: Iterable[str] | None = None,
     *,
     samples: int | None = None,
     seeds: Sequence[int] = (0,),
+    extractor: str = "digits",
+    inception_weights: str | os.PathLike | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``run`` (a :class:`Run` or a run directory) on ``metrics``.
 
-    ``samples`` generated images per seed (default: as many as the real reference set);
-    z is drawn from each of ``seeds``. Returns ``{"metrics": {name: {"mean", "std",
-    "values"}}, "provenance": {...}}``."""
-    metrics = check_metrics(metrics)
+    ``extractor`` is ``"digits"`` (the shipped digit classifier; real set: its held-out
+    digits) or ``"inception"`` (the standard FID's Inception-v3 from ``inception_weights``
+    or ``$GANKIT_INCEPTION_WEIGHTS``; real set: the held-out digits of a ``split: train``
+    run, else the run's training data). ``metrics`` default to every metric the extractor
+    offers but ``mem``. ``samples`` generated images per seed (default: as many as the real
+    reference set); z is drawn from each of ``seeds``. Returns ``{"metrics": {name:
+    {"mean", "std", "values"}}, "provenance": {...}}``."""
+    if extractor not in EXTRACTORS:
+        raise EvaluationError(
+            f"unknown extractor '{extractor}'; choose from {', '.join(EXTRACTORS)}"
+        )
+    metrics = check_metrics(metrics if metrics is not None else EXTRACTORS[extractor])
     if not seeds:
         raise EvaluationError("give at least one seed")
+    if samples is not None and samples < 10:
+        raise EvaluationError(f"samples must be at least 10, got {samples}")
     if not isinstance(run, Run):
         run = load(run)
-    reference = DigitReference(classifier_for(run.config.data))
+    if extractor == "digits":
+        name = classifier_for(run.config.data, metrics)
+        reference = digit_reference(
+            name, train_images=run.source.images if "mem" in metrics else None
+        )
+    else:
+        reference = _inception_reference(run, metrics, inception_weights, progress)
     count = samples or reference.real_count
-    if count < 10:
-        raise EvaluationError(f"samples must be at least 10, got {count}")
     per_seed: dict[str, list[float]] = {}
     for seed in seeds:
         values = reference.measure(run.sample(count, seed), metrics, seed)
@@ -84,6 +109,38 @@ def evaluate(
         "python_version": platform.python_version(),
     }
     return {"metrics": summary, "provenance": provenance}
+
+
+def _inception_reference(
+    run: Run, metrics: list[str], weights: str | os.PathLike | None, progress: bool
+) -> FeatureReference:
+    """The FID Inception-v3 and the real images of ``run``: its data's held-out split when
+    it trained on ``split: train``, else its own training data."""
+    if run.source.kind != "images":
+        raise EvaluationError(
+            "the Inception-v3 extractor measures images; this run's data are points"
+        )
+    if "classes" in metrics:
+        raise EvaluationError("the classes metric needs a digit classifier: use --extractor digits")
+    data = run.config.data
+    held_out = getattr(data, "split", "all") == "train"
+    if "mem" in metrics and not held_out:
+        raise EvaluationError(
+            "the memorisation check compares generated images with held-out images the "
+            "generator never saw: train on data.split=train (the embedded digit sets)"
+        )
+    extractor = InceptionExtractor(weights, progress=progress)
+    if held_out:
+        real_source = build_source(data.model_copy(update={"split": "heldout"}))
+        split = "held-out split (data.split=heldout)"
+    else:
+        real_source = run.source
+        split = "the run's training data"
+    assert isinstance(real_source, TensorImageSource) and isinstance(run.source, TensorImageSource)
+    train = scale_images(run.source.images) if "mem" in metrics else None
+    return FeatureReference(
+        extractor, scale_images(real_source.images), {"source": data.name, "split": split}, train
+    )
 
 
 def write_evaluation(result: dict[str, Any], path: str | Path) -> Path:

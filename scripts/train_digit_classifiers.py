@@ -5,7 +5,7 @@ Usage::
     python scripts/train_digit_classifiers.py [--only mnist5k]
 
 For each classifier (``mnist5k``, ``digits8x8``) the embedded images are split with
-``gankit.metrics.digits.digit_split`` (a fixed number held out per class, fixed seed); the
+``gankit.data.splits.digit_split`` (a fixed number held out per class, fixed seed); the
 network is trained on the rest on the CPU with Adam and random shifts, then scored on the
 held-out images. The weights are written to ``<name>.safetensors`` and the held-out
 accuracy, sha256 and settings to ``digit_classifiers.json`` (both written atomically).
@@ -30,12 +30,12 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import Tensor
 
+from gankit.data.splits import HELDOUT_PER_CLASS, SPLIT_SEED, stratified_split
 from gankit.metrics.digits import (
     INFO_FILE,
     DigitClassifier,
     count_correct,
     digit_data,
-    digit_split,
     scale_images,
 )
 
@@ -48,8 +48,8 @@ SPLIT_RULE = (
 SETTINGS: dict[str, dict[str, Any]] = {
     "mnist5k": {
         "architecture": {"input_size": 28, "widths": [16, 32, 64], "feature_dim": 128},
-        "heldout_per_class": 100,
-        "split_seed": 0,
+        "heldout_per_class": HELDOUT_PER_CLASS["mnist5k"],
+        "split_seed": SPLIT_SEED,
         "training": {
             "seed": 0,
             "epochs": 20,
@@ -64,8 +64,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     },
     "digits8x8": {
         "architecture": {"input_size": 8, "widths": [32, 64], "feature_dim": 128},
-        "heldout_per_class": 36,
-        "split_seed": 0,
+        "heldout_per_class": HELDOUT_PER_CLASS["digits8x8"],
+        "split_seed": SPLIT_SEED,
         "training": {
             "seed": 0,
             "epochs": 40,
@@ -102,7 +102,7 @@ def train_one(name: str) -> dict[str, Any]:
     train = settings["training"]
     torch.set_num_threads(train["threads"])
     images, labels = digit_data(name)
-    train_index, heldout_index = digit_split(
+    train_index, heldout_index = stratified_split(
         labels, settings["heldout_per_class"], settings["split_seed"]
     )
     x_train, y_train = scale_images(images[train_index]), labels[train_index]

@@ -308,3 +308,14 @@ def test_eval_writes_eval_json_and_warns_on_different_provenance(tmp_path):
     )
     assert "warning: computed differently" in other.stderr and "seeds" in other.stderr
     assert "±" in other.stdout
+    env_without_weights = {k: v for k, v in os.environ.items() if k != "GANKIT_INCEPTION_WEIGHTS"}
+    standard = subprocess.run(
+        [sys.executable, "-m", "gankit", "eval", str(run), "--extractor", "inception"],
+        capture_output=True,
+        text=True,
+        env=env_without_weights,
+        timeout=300,
+    )
+    assert standard.returncode == 2
+    assert "pt_inception-2015-12-05-6726825d.pth" in standard.stderr
+    assert len(standard.stderr.strip().splitlines()) == 1

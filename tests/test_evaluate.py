@@ -3,8 +3,12 @@
 import json
 
 import pytest
+from safetensors.torch import save_file
 
 import gankit
+from gankit.data import build_source
+from gankit.data.images import Digits8x8Options
+from gankit.data.splits import HELDOUT_PER_CLASS
 from gankit.evaluate import (
     EvaluationError,
     evaluate,
@@ -12,6 +16,8 @@ from gankit.evaluate import (
     read_evaluation,
     write_evaluation,
 )
+from gankit.metrics.digits import scale_images
+from gankit.metrics.inception import synthetic_weights
 
 TINY_DIGITS = {
     "data.name": "digits8x8",
@@ -71,3 +77,71 @@ def test_bad_requests_are_refused(digits_run, tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(EvaluationError, match="cannot read an evaluation"):
         read_evaluation(tmp_path / "bad.json")
+
+
+@pytest.fixture(scope="module")
+def train_split_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("eval") / "train-split"
+    overrides = {**TINY_DIGITS, "data.split": "train", "train.steps": 2}
+    return gankit.train("dcgan-digits8x8", overrides, run_dir=path, progress=False)
+
+
+def _sampler_of(images):
+    """A stand-in for G that returns ``images`` (uint8) scaled to [−1, 1], first n of them."""
+    return lambda n, seed=0: scale_images(images[:n])
+
+
+def test_memorisation_tells_a_copier_from_a_generator_of_new_digits(train_split_run):
+    run = gankit.load(train_split_run.path)
+    run.sample = _sampler_of(run.source.images)  # copies its training set
+    copier = evaluate(run, ["mem"], samples=300)["metrics"]
+    assert copier["memorisation_ratio"]["mean"] == pytest.approx(0.0, abs=1e-6)
+    assert copier["copy_rate"]["mean"] == 1.0
+    run.sample = _sampler_of(build_source(Digits8x8Options(split="heldout")).images)
+    fresh = evaluate(run, ["mem"], samples=300)["metrics"]
+    # the held-out digits themselves: by construction the ratio is 1 and 1 % fall below
+    # the 1st percentile of their own distances
+    assert fresh["memorisation_ratio"]["mean"] == pytest.approx(1.0, abs=0.05)
+    assert fresh["copy_rate"]["mean"] == pytest.approx(0.01, abs=0.01)
+
+
+def test_memorisation_needs_a_run_that_never_saw_the_heldout_digits(digits_run, tmp_path):
+    with pytest.raises(EvaluationError, match="data.split=train"):
+        evaluate(digits_run.path, ["fid", "mem"])
+    with pytest.raises(ValueError, match="data.split=train"):
+        gankit.train(
+            "dcgan-digits8x8",
+            {**TINY_DIGITS, "eval.metrics": ["mem"], "eval.best": None},
+            run_dir=tmp_path / "refused",
+            progress=False,
+        )
+
+
+@pytest.mark.slow
+def test_the_inception_extractor_measures_against_the_heldout_split(tmp_path):
+    overrides = {**TINY_DIGITS, "data.split": "train", "data.classes": [0], "train.steps": 2}
+    run = gankit.train("dcgan-digits8x8", overrides, run_dir=tmp_path / "r", progress=False)
+    weights = tmp_path / "synthetic.safetensors"
+    save_file(synthetic_weights(0), str(weights))
+    result = evaluate(run.path, samples=10, extractor="inception", inception_weights=weights)
+    provenance = result["provenance"]
+    assert provenance["real"] == {
+        "source": "digits8x8",
+        "split": "held-out split (data.split=heldout)",
+        "count": HELDOUT_PER_CLASS["digits8x8"],
+    }
+    assert provenance["feature_dim"] == 2048 and not provenance["extractor_standard_weights"]
+    assert set(result["metrics"]) == {
+        "fid",
+        "kid",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
+        "is",
+    }
+    assert result["metrics"]["fid"]["mean"] > 0
+    with pytest.raises(EvaluationError, match="needs a digit classifier"):
+        evaluate(run.path, ["classes"], extractor="inception", inception_weights=weights)
+    with pytest.raises(EvaluationError, match="unknown extractor 'vgg'"):
+        evaluate(run.path, extractor="vgg")

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from gankit.data.base import DataError, SourceOptions, TensorImageSource
 from gankit.data.registry import SOURCES
+from gankit.data.splits import digit_split
 
 MNIST5K_FILE = "mnist_5k.npz"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -65,6 +66,11 @@ class _DigitsOptions(SourceOptions):
         None,
         min_length=1,
         description="Keep only these digits (0–9); labels become their positions in sorted order.",
+    )
+    split: Literal["all", "train", "heldout"] = Field(
+        "all",
+        description="'train': leave out the held-out digits of the shipped classifier (the "
+        "evaluation's reference set, needed by the memorisation check); 'heldout': only them.",
     )
 
     @field_validator("classes")
@@ -144,7 +150,12 @@ def digits8x8(options: Digits8x8Options) -> TensorImageSource:
 def _digit_source(
     images: Tensor, labels: Tensor, options: _DigitsOptions, name: str
 ) -> TensorImageSource:
-    """Keep the requested digits (labels re-indexed 0..k−1 in sorted order) and resize."""
+    """Take the requested split, keep the requested digits (labels re-indexed 0..k−1 in
+    sorted order) and resize."""
+    if options.split != "all":
+        train, heldout = digit_split(name, labels)
+        chosen = train if options.split == "train" else heldout
+        images, labels = images[chosen], labels[chosen]
     kept = torch.arange(10) if options.classes is None else torch.tensor(sorted(options.classes))
     mask = torch.isin(labels, kept)
     images, labels = images[mask], torch.searchsorted(kept, labels[mask])

@@ -5,7 +5,6 @@ from gankit.metrics.digits import (
     DigitClassifierError,
     classifier_info,
     classifier_names,
-    digit_split,
     heldout_data,
     load_digit_classifier,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "classifier_info",
     "classifier_names",
     "density_coverage",
-    "digit_split",
     "feature_statistics",
     "frechet_distance",
     "frechet_distance_features",

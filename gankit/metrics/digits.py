@@ -11,10 +11,10 @@ Two classifiers ship in ``gankit/metrics/weights/``, one per labelled digit set:
 * ``mnist5k``: the 5,000 MNIST digits of the ``mnist5k`` source, 28×28;
 * ``digits8x8``: scikit-learn's 1,797 8×8 digits of the ``digits8x8`` source.
 
-Each was trained on the training part of :func:`digit_split` and scored on its held-out
-part; those held-out images are the reference "real" set of the evaluation. The weights'
-sha256, held-out accuracy and training settings are recorded in ``digit_classifiers.json``;
-``scripts/train_digit_classifiers.py`` rebuilds both files.
+Each was trained on the training part of :func:`gankit.data.splits.digit_split` and scored
+on its held-out part; those held-out images are the reference "real" set of the evaluation.
+The weights' sha256, held-out accuracy and training settings are recorded in
+``digit_classifiers.json``; ``scripts/train_digit_classifiers.py`` rebuilds both files.
 
 Inputs are 1-channel images scaled to [−1, 1] (x / 127.5 − 1 for uint8 grey levels), the
 range of gankit's generators and image sources.
@@ -33,6 +33,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from torch import Tensor, nn
 
+from gankit.data.splits import stratified_split
 from gankit.errors import GankitError
 
 NUM_CLASSES = 10
@@ -113,36 +114,6 @@ class DigitClassifier(nn.Module):
         return self.head(self.features(x))
 
 
-def digit_split(labels: Tensor, heldout_per_class: int, seed: int) -> tuple[Tensor, Tensor]:
-    """Deterministic stratified split → (train_index, heldout_index), both sorted.
-
-    Within each class the ``heldout_per_class`` images with the smallest keys
-    sha256(f"{seed}:{index}") are held out (ties impossible). The rule depends on no random
-    number generator, so every version of every library gives the same split."""
-    labels = labels.detach().cpu().long()
-    if labels.ndim != 1:
-        raise ValueError(f"expected labels of shape (N,), got {tuple(labels.shape)}")
-    if heldout_per_class < 0:
-        raise ValueError(f"heldout_per_class must be ≥ 0, got {heldout_per_class}")
-    heldout: list[int] = []
-    for label in torch.unique(labels).tolist():
-        members = torch.nonzero(labels == label).flatten().tolist()
-        if len(members) <= heldout_per_class:
-            raise ValueError(
-                f"class {label} has {len(members)} images: cannot hold out "
-                f"{heldout_per_class} and still train on it"
-            )
-        heldout += sorted(members, key=lambda index: _split_key(seed, index))[:heldout_per_class]
-    is_heldout = torch.zeros(len(labels), dtype=torch.bool)
-    is_heldout[heldout] = True
-    return torch.nonzero(~is_heldout).flatten(), torch.nonzero(is_heldout).flatten()
-
-
-def _split_key(seed: int, index: int) -> str:
-    """Sort key of image ``index`` in :func:`digit_split`: sha256(f"{seed}:{index}")."""
-    return hashlib.sha256(f"{seed}:{index}".encode()).hexdigest()
-
-
 def scale_images(images: Tensor) -> Tensor:
     """uint8 grey levels → float32 in [−1, 1] as x / 127.5 − 1 (gankit's image scaling)."""
     return images.float().div(127.5).sub(1.0)
@@ -183,7 +154,7 @@ def heldout_data(name: str) -> tuple[Tensor, Tensor]:
     """The held-out uint8 images and labels of classifier ``name``, split as recorded."""
     split = classifier_info(name)["split"]
     images, labels = digit_data(name)
-    _, heldout = digit_split(labels, split["heldout_per_class"], split["seed"])
+    _, heldout = stratified_split(labels, split["heldout_per_class"], split["seed"])
     return images[heldout], labels[heldout]
 
 

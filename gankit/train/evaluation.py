@@ -2,7 +2,7 @@
 
 Every ``eval.every`` steps the :class:`Evaluator` draws ``eval.samples`` images from the
 sampler (G's moving average when the run keeps one) on a z fixed for the whole run, scores
-them with :class:`gankit.metrics.digit_metrics.DigitReference`, and logs the values as
+them with :func:`gankit.metrics.reference.digit_reference`, and logs the values as
 ``eval/<name>`` records in metrics.jsonl and TensorBoard. With ``eval.best`` set, the
 checkpoint of the best value so far is copied to ``checkpoints/best`` (outside the pruned
 ``step_*`` folders) and described in ``best.json``.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from gankit.config import LOWER_IS_BETTER
-from gankit.metrics.digit_metrics import DigitReference, classifier_for
+from gankit.metrics.reference import classifier_for, digit_reference
 from gankit.train.callbacks import Callback
 from gankit.train.rundir import write_text_atomic
 
@@ -36,7 +36,9 @@ class Evaluator(Callback):
         from gankit.train.trainer import derive_seed
 
         options = trainer.config.eval
-        self.reference = DigitReference(classifier_for(trainer.config.data), trainer.device)
+        name = classifier_for(trainer.config.data, options.metrics)
+        train_images = trainer.source.images if "mem" in options.metrics else None
+        self.reference = digit_reference(name, trainer.device, train_images)
         generator = torch.Generator().manual_seed(derive_seed(trainer.config.seed, "eval_z"))
         self.z = trainer.prior.sample(options.samples, generator, trainer.device)
         self.best_path = trainer.run.path / BEST_FILE

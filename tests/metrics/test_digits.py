@@ -11,8 +11,6 @@ from gankit.metrics.digits import (
     classifier_info,
     classifier_names,
     count_correct,
-    digit_data,
-    digit_split,
     heldout_data,
     load_digit_classifier,
     scale_images,
@@ -112,32 +110,3 @@ def test_uint8_input_is_rejected_with_the_scaling_to_use():
     model = DigitClassifier(input_size=8, widths=(32, 64))
     with pytest.raises(ValueError, match="x / 127.5 − 1"):
         model(torch.zeros(2, 1, 8, 8, dtype=torch.uint8))
-
-
-def test_digit_split_is_stratified_disjoint_complete_and_reproducible():
-    _, labels = digit_data("digits8x8")
-    train, heldout = digit_split(labels, heldout_per_class=36, seed=0)
-    assert len(set(train.tolist()) & set(heldout.tolist())) == 0
-    assert sorted(train.tolist() + heldout.tolist()) == list(range(len(labels)))
-    assert torch.bincount(labels[heldout], minlength=10).tolist() == [36] * 10
-    assert torch.bincount(labels[train]).tolist() == (torch.bincount(labels) - 36).tolist()
-    again_train, again_heldout = digit_split(labels.clone(), heldout_per_class=36, seed=0)
-    assert torch.equal(train, again_train) and torch.equal(heldout, again_heldout)
-    _, other = digit_split(labels, heldout_per_class=36, seed=1)
-    assert not torch.equal(heldout, other)
-
-
-def test_digit_split_is_pinned():
-    # The rule uses sha256 keys, not a random number generator: these indices never change.
-    labels = torch.tensor([0, 1, 0, 1, 0, 1, 0, 1])
-    train, heldout = digit_split(labels, heldout_per_class=1, seed=0)
-    keys = {i: hashlib.sha256(f"0:{i}".encode()).hexdigest() for i in range(8)}
-    expected = sorted(min((i for i in range(8) if i % 2 == c), key=keys.get) for c in (0, 1))
-    assert heldout.tolist() == expected
-    assert train.tolist() == sorted(set(range(8)) - set(expected))
-
-
-def test_digit_split_needs_training_images_left_in_every_class():
-    labels = torch.tensor([0, 0, 1, 1, 1])
-    with pytest.raises(ValueError, match="class 0 has 2 images"):
-        digit_split(labels, heldout_per_class=2, seed=0)

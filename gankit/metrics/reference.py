@@ -1,0 +1,231 @@
+"""Sample-quality metrics of generated images against a real reference set, in the feature
+space of a fixed network.
+
+A :class:`FeatureReference` holds an extractor and the features of real images, and scores
+generated images against them; ``gankit eval`` and the in-training evaluator share it, so
+both compute the same numbers the same way. Two extractors exist:
+
+* the shipped digit classifiers (:func:`digit_reference`), whose real set is the
+  classifier's held-out digits — "digits-FID" and the other metrics on MNIST-like data;
+* the FID Inception-v3 (:class:`gankit.metrics.inception.InceptionExtractor`), the
+  standard FID's network, from a weights file the user supplies.
+
+* ``fid``: Fréchet distance between Gaussian fits of the feature sets (Heusel et al. 2017;
+  "digits-FID" with a digit classifier in place of Inception-v3);
+* ``kid``: the unbiased polynomial-kernel MMD² over subsets (Bińkowski et al. 2018);
+* ``pr``: precision and recall of k-NN manifolds (Kynkäänniemi et al. 2019);
+* ``dc``: density and coverage (Naeem et al. 2020);
+* ``is``: the Inception score of the extractor's class predictions (Salimans et al. 2016);
+* ``classes`` (digit classifiers only): digit classes found among generated samples, the
+  largest class's share and the reverse KL of the class histogram to uniform;
+* ``mem``: the memorisation check — nearest-training-neighbour distances of generated images
+  against those of held-out real images (ratio of medians, copy rate); it needs a run
+  trained on ``data.split: train``, which never saw the held-out digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor
+
+from gankit.errors import GankitError
+from gankit.metrics.digits import (
+    DigitClassifier,
+    classifier_info,
+    heldout_data,
+    load_digit_classifier,
+    scale_images,
+)
+from gankit.metrics.frechet import frechet_distance_features
+from gankit.metrics.inception_score import inception_score
+from gankit.metrics.kid import kernel_inception_distance
+from gankit.metrics.manifold import density_coverage, precision_recall
+from gankit.metrics.memorisation import memorisation
+from gankit.metrics.modes import class_coverage
+
+METRICS = ("fid", "kid", "pr", "dc", "is", "classes", "mem")
+DEFAULT_METRICS = METRICS[:-1]
+"""Every metric but ``mem``, which only runs trained on ``data.split: train`` allow."""
+VALUES_OF = {
+    "fid": ("fid",),
+    "kid": ("kid",),
+    "pr": ("precision", "recall"),
+    "dc": ("density", "coverage"),
+    "is": ("is",),
+    "classes": ("classes_covered", "largest_class_share", "class_reverse_kl"),
+    "mem": ("memorisation_ratio", "copy_rate"),
+}
+"""The values each metric reports."""
+DIGIT_SOURCES = {"mnist5k": 28, "digits8x8": 8}
+_BATCH = 500
+
+
+class EvaluationError(GankitError, ValueError):
+    """A run or a metric that cannot be evaluated as asked."""
+
+
+def check_metrics(metrics: Iterable[str]) -> list[str]:
+    """The metric names, de-duplicated in order; unknown ones are refused."""
+    chosen = list(dict.fromkeys(metrics))
+    unknown = [m for m in chosen if m not in METRICS]
+    if unknown or not chosen:
+        raise EvaluationError(
+            f"unknown metric(s) {', '.join(unknown) or '(none given)'}; choose from "
+            f"{', '.join(METRICS)}"
+        )
+    return chosen
+
+
+def classifier_for(data: Any, metrics: Iterable[str] = ()) -> str:
+    """The shipped classifier that can judge samples of the data options ``data`` on
+    ``metrics``."""
+    name = getattr(data, "name", "")
+    if name not in DIGIT_SOURCES:
+        raise EvaluationError(
+            f"no feature extractor for data '{name}': sample-quality metrics measure runs on "
+            f"the embedded digits ({', '.join(DIGIT_SOURCES)}) with the shipped classifiers"
+        )
+    size, classes = getattr(data, "size", None), getattr(data, "classes", None)
+    if size not in (None, DIGIT_SOURCES[name]) or classes is not None:
+        side = DIGIT_SOURCES[name]
+        raise EvaluationError(
+            f"the shipped '{name}' classifier judges all ten digits at {side}×{side}; this run "
+            f"uses size={size}, classes={classes}"
+        )
+    split = getattr(data, "split", "all")
+    if split == "heldout":
+        raise EvaluationError(
+            f"this run trained on the held-out '{name}' digits, the evaluation's reference "
+            "set: its metrics would compare G with its own training data"
+        )
+    if "mem" in metrics and split != "train":
+        raise EvaluationError(
+            "the memorisation check compares generated digits with held-out digits the "
+            f"generator never saw; this run trained on data.split={split}, which includes "
+            "them: train with data.split=train"
+        )
+    return name
+
+
+class FeatureExtractor(Protocol):
+    """What a :class:`FeatureReference` needs of its network."""
+
+    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Features (N, F) and class logits (N, K) of images in [−1, 1]."""
+        ...
+
+    def provenance(self) -> dict[str, Any]:
+        """Extractor name, weights hash, feature dimension and resize method."""
+        ...
+
+
+class DigitExtractor:
+    """A shipped digit classifier as a feature extractor: penultimate features and logits."""
+
+    def __init__(self, name: str, device: torch.device | str = "cpu") -> None:
+        self.name = name
+        self.info = classifier_info(name)
+        self.classifier: DigitClassifier = load_digit_classifier(name, device=device)
+        self.device = torch.device(device)
+
+    @torch.no_grad()
+    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Penultimate features and logits of ``images`` in [−1, 1], in batches."""
+        batches = images.float().to(self.device).split(_BATCH)
+        features = torch.cat([self.classifier.features(batch) for batch in batches])
+        return features, self.classifier.head(features)
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "extractor": f"gankit digit classifier '{self.name}'",
+            "extractor_sha256": self.info["sha256"],
+            "feature_dim": self.info["architecture"]["feature_dim"],
+            "resize": "none",
+        }
+
+
+class FeatureReference:
+    """Real images seen through an extractor, ready to score generated images.
+
+    ``real`` describes the real set for the provenance; ``train_images`` (the run's training
+    set, in [−1, 1]) are needed by the ``mem`` metric only; ``digit_classes`` says whether
+    the extractor's logits are the ten digits (for the ``classes`` metric)."""
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        real_images: Tensor,
+        real: dict[str, Any],
+        train_images: Tensor | None = None,
+        digit_classes: bool = False,
+    ) -> None:
+        self.extractor = extractor
+        self.real = {**real, "count": len(real_images)}
+        self.real_count = len(real_images)
+        self.real_features = extractor.features_and_logits(real_images)[0]
+        self.train_features: Tensor | None = None
+        if train_images is not None:
+            self.train_features = extractor.features_and_logits(train_images)[0]
+        self.digit_classes = digit_classes
+
+    def check(self, metrics: Iterable[str]) -> None:
+        """Refuse metrics this reference cannot compute."""
+        if "classes" in metrics and not self.digit_classes:
+            raise EvaluationError("the classes metric needs a digit classifier as extractor")
+        if "mem" in metrics and self.train_features is None:
+            raise EvaluationError("the memorisation check needs the run's training images")
+
+    def measure(self, images: Tensor, metrics: list[str], seed: int = 0) -> dict[str, float]:
+        """Every value of ``metrics`` for generated ``images`` (KID's subsets from ``seed``)."""
+        self.check(metrics)
+        fake, logits = self.extractor.features_and_logits(images)
+        real = self.real_features
+        values: dict[str, float] = {}
+        if "fid" in metrics:
+            values["fid"] = frechet_distance_features(real, fake)
+        if "kid" in metrics:
+            values["kid"] = kernel_inception_distance(real, fake, seed=seed)[0]
+        if "pr" in metrics:
+            values["precision"], values["recall"] = precision_recall(real, fake)
+        if "dc" in metrics:
+            values["density"], values["coverage"] = density_coverage(real, fake)
+        if "is" in metrics:
+            values["is"] = inception_score(logits)[0]
+        if "classes" in metrics:
+            coverage = class_coverage(logits.argmax(dim=1).cpu(), logits.shape[1])
+            values["classes_covered"] = float(coverage.classes_covered)
+            values["largest_class_share"] = coverage.largest_share
+            values["class_reverse_kl"] = coverage.reverse_kl
+        if "mem" in metrics:
+            assert self.train_features is not None  # check() refused otherwise
+            copies = memorisation(fake, self.train_features, real)
+            values["memorisation_ratio"] = copies.ratio
+            values["copy_rate"] = copies.copy_rate
+        return values
+
+    def provenance(self) -> dict[str, Any]:
+        """How the numbers are computed: extractor, its weights, the real reference."""
+        train = {} if self.train_features is None else {"train_count": len(self.train_features)}
+        return {**self.extractor.provenance(), "real": self.real, **train}
+
+
+def digit_reference(
+    name: str, device: torch.device | str = "cpu", train_images: Tensor | None = None
+) -> FeatureReference:
+    """The held-out digits of the shipped classifier ``name`` as reference; ``train_images``
+    (uint8) for the ``mem`` metric."""
+    extractor = DigitExtractor(name, device)
+    split = extractor.info["split"]
+    return FeatureReference(
+        extractor,
+        scale_images(heldout_data(name)[0]),
+        {
+            "source": name,
+            "split": f"held-out split of the classifier (seed {split['seed']})",
+        },
+        None if train_images is None else scale_images(train_images),
+        digit_classes=True,
+    )
