@@ -18,6 +18,7 @@ from gankit.lab.mode_collapse import mode_collapse
 from gankit.lab.optimal_d import optimal_d
 from gankit.lab.saturation import saturation
 from gankit.lab.wgan_curve import wgan_curve
+from gankit.lab.why_generate import why_generate
 
 __all__ = [
     "EXPERIMENTS",
@@ -32,4 +33,5 @@ __all__ = [
     "run_experiment",
     "saturation",
     "wgan_curve",
+    "why_generate",
 ]
