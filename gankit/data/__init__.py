@@ -1,4 +1,5 @@
-"""Data sources: toy distributions with exact densities and in-memory image sets.
+"""Data sources: toy distributions with exact densities, in-memory image sets and the
+paired/unpaired image sets of image-to-image translation.
 
 Each source is registered in ``SOURCES`` under a name, with a pydantic options model;
 ``build_source(options)`` turns validated options into a ``DataSource``.
@@ -12,6 +13,7 @@ from gankit.data.base import (
     ToySource,
     gaussian_log_prob,
 )
+from gankit.data.downloads import PUBLIC_DATASETS, PublicDataset, download_dataset
 from gankit.data.images import (
     Digits8x8Options,
     FolderOptions,
@@ -35,22 +37,38 @@ from gankit.data.toy import (
     SwissRollOptions,
     TwoMoons,
 )
+from gankit.data.translation import (
+    AlignedOptions,
+    Edges2DigitsOptions,
+    Mnist2Digits8x8Options,
+    PairedFoldersOptions,
+    PairedImageSource,
+    UnpairedFoldersOptions,
+    UnpairedImageSource,
+)
 
 __all__ = [
+    "PUBLIC_DATASETS",
     "SOURCES",
+    "AlignedOptions",
     "Bimodal1dOptions",
     "DataError",
     "DataSource",
     "Digits8x8Options",
+    "Edges2DigitsOptions",
     "FolderOptions",
     "GaussianMixture",
     "Gmm1dOptions",
     "GridOptions",
     "IdxOptions",
+    "Mnist2Digits8x8Options",
     "Mnist5kOptions",
     "MoonsOptions",
     "NoisyCurve",
     "Normal1dOptions",
+    "PairedFoldersOptions",
+    "PairedImageSource",
+    "PublicDataset",
     "RingOptions",
     "SourceOptions",
     "Spiral",
@@ -60,7 +78,10 @@ __all__ = [
     "TensorImageSource",
     "ToySource",
     "TwoMoons",
+    "UnpairedFoldersOptions",
+    "UnpairedImageSource",
     "build_source",
+    "download_dataset",
     "gaussian_log_prob",
     "resize_images",
 ]

@@ -24,10 +24,12 @@ class SourceOptions(BaseModel):
 
 
 class DataSource(ABC):
-    """Yields real samples. ``kind`` is ``"points"`` (shape ``(d,)``) or ``"images"``
-    (shape ``(C, H, W)``, values scaled to [−1, 1])."""
+    """Yields real samples. ``kind`` is ``"points"`` (shape ``(d,)``), ``"images"``
+    (shape ``(C, H, W)``, values scaled to [−1, 1]), ``"pairs"`` (aligned input and target
+    images; ``sample`` gives targets) or ``"unpaired"`` (two image domains; ``sample`` gives
+    domain B)."""
 
-    kind: Literal["points", "images"]
+    kind: Literal["points", "images", "pairs", "unpaired"]
     shape: tuple[int, ...]
 
     @abstractmethod
@@ -40,6 +42,18 @@ class DataSource(ABC):
     def to(self, device: torch.device | str) -> DataSource:
         """Move in-memory data to ``device`` (no-op for sources without stored data)."""
         return self
+
+    @property
+    def classes(self) -> int:
+        """Number of class labels its samples carry (0: unlabelled)."""
+        return 0
+
+    def sample_labelled(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Draw ``n`` samples and their class labels (n,) int64, for conditional GANs."""
+        raise DataError(
+            f"{type(self).__name__} has no class labels: a conditional GAN needs labelled data "
+            "(the digit sets, a folder with one sub-folder per class, ring or grid)"
+        )
 
     @property
     def has_density(self) -> bool:
@@ -113,6 +127,18 @@ class TensorImageSource(DataSource):
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         index = torch.randint(len(self), (n,), generator=generator).to(self.images.device)
         return self.images[index].float().div_(127.5).sub_(1.0)
+
+    @property
+    def classes(self) -> int:
+        if self.labels is None:
+            return 0
+        return len(self.class_names) if self.class_names else int(self.labels.max()) + 1
+
+    def sample_labelled(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        if self.labels is None:
+            return super().sample_labelled(n, generator)
+        index = torch.randint(len(self), (n,), generator=generator).to(self.images.device)
+        return self.images[index].float().div_(127.5).sub_(1.0), self.labels[index]
 
 
 def gaussian_log_prob(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:

@@ -172,7 +172,7 @@ def folder(options: FolderOptions) -> TensorImageSource:
         raise DataError(f"folder: {root} does not exist")
     if not root.is_dir():
         raise DataError(f"folder: {root} is not a folder")
-    files = _image_files(root)
+    files = image_files(root)
     if not files:
         raise DataError(
             f"folder: no images found in {root} (looked for {', '.join(IMAGE_EXTENSIONS)}, "
@@ -182,12 +182,12 @@ def folder(options: FolderOptions) -> TensorImageSource:
     progress = tqdm(
         files, desc=f"loading {root.name}", leave=False, disable=len(files) <= PROGRESS_MIN_FILES
     )
-    images = torch.stack([_load_image(f, mode, options.size, options.crop) for f in progress])
+    images = torch.stack([load_image(f, mode, options.size, options.crop) for f in progress])
     labels, class_names = _folder_labels(root, files)
     return TensorImageSource(images, labels, class_names, name=f"folder {root}")
 
 
-def _image_files(root: Path) -> list[Path]:
+def image_files(root: Path) -> list[Path]:
     """Image files under ``root`` in sorted order, skipping hidden files and folders."""
     return sorted(
         path
@@ -198,7 +198,7 @@ def _image_files(root: Path) -> list[Path]:
     )
 
 
-def _load_image(path: Path, mode: str, size: int, crop: str) -> Tensor:
+def load_image(path: Path, mode: str, size: int, crop: str) -> Tensor:
     """Decode one file into uint8 (C, size, size): EXIF rotation, mode conversion, crop, resize."""
     try:
         with Image.open(path) as opened:
@@ -209,7 +209,7 @@ def _load_image(path: Path, mode: str, size: int, crop: str) -> Tensor:
                 image = image.convert("RGBA")  # palette/transparency: go through RGBA
             array = np.asarray(image.convert(mode))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise DataError(f"folder: cannot read image {path}: {error}") from None
+        raise DataError(f"cannot read image {path}: {error}") from None
     pixels = torch.from_numpy(array.copy()).reshape(array.shape[0], array.shape[1], -1)
     pixels = pixels.permute(2, 0, 1)  # (C, h, w)
     if crop == "center":

@@ -97,7 +97,12 @@ class GaussianMixture(ToySource):
         distance, index = distances.min(dim=1)
         return index, distance
 
-    def sample_with_components(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    @property
+    def classes(self) -> int:
+        """The components: a point's label is the index of the mode it was drawn from."""
+        return len(self._weights)
+
+    def sample_labelled(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         """Draw ``n`` points (n, d) and the component index (n,) each was drawn from."""
         x, index = self._draw(n, generator)
         return x.to(self.device), index.to(self.device)

@@ -106,7 +106,7 @@ def test_2d_log_prob_matches_scipy():
 def test_bimodal_component_fractions_match_weights():
     source = build_source(Bimodal1dOptions())
     n = 100_000
-    x, component = source.sample_with_components(n, gen(0))
+    x, component = source.sample_labelled(n, gen(0))
     # Binomial standard error sqrt(0.7·0.3/n) ≈ 0.00145; allow four of them.
     standard_error = math.sqrt(0.7 * 0.3 / n)
     assert (component == 0).float().mean().item() == pytest.approx(0.7, abs=4 * standard_error)
@@ -118,7 +118,7 @@ def test_bimodal_component_fractions_match_weights():
 
 def test_bimodal_per_component_mean_and_std():
     source = build_source(Bimodal1dOptions())
-    x, component = source.sample_with_components(100_000, gen(1))
+    x, component = source.sample_labelled(100_000, gen(1))
     for k, (mean, std) in enumerate([(-1.5, 0.35), (2.0, 0.5)]):
         points = x[component == k, 0].double()
         m = points.numel()
