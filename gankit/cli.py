@@ -7,6 +7,8 @@ gankit sample RUN -n 64 -o grid.png
 gankit presets
 gankit info RUN
 gankit eval RUN --metrics fid,kid,pr --seeds 3
+gankit translate RUN INPUT -o OUTPUT
+gankit download [NAME]
 gankit estimate A B --divergence js  divergence between two sample sets (files, runs, sources)
 gankit lab --list                    the executable-theory experiments
 gankit lab optimal-d --out lab
@@ -18,6 +20,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from gankit import __version__
 
@@ -78,10 +81,46 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("-o", "--output", default="samples.png", help=".png grid/plot or .npy")
     sample.add_argument("--seed", type=int, default=0, help="seed of z")
     sample.add_argument("--checkpoint", help="a checkpoint folder (default: newest)")
+    sample.add_argument(
+        "--label",
+        type=int,
+        help="class of a conditional run (default: one class per row of the grid)",
+    )
     sample.set_defaults(handler=_sample)
 
     presets = commands.add_parser("presets", help="list the shipped presets")
     presets.set_defaults(handler=_presets)
+
+    translate = commands.add_parser(
+        "translate", help="translate images with a pix2pix or CycleGAN run"
+    )
+    translate.add_argument("run", help="run directory")
+    translate.add_argument("input", help="an image file or a folder of images")
+    translate.add_argument(
+        "-o", "--output", required=True, help="output file, or folder for a folder input"
+    )
+    translate.add_argument(
+        "--direction",
+        choices=("AtoB", "BtoA"),
+        default="AtoB",
+        help="BtoA: CycleGAN's second generator (default: AtoB)",
+    )
+    translate.add_argument("--seed", type=int, default=0, help="seed of pix2pix's dropout noise")
+    translate.add_argument(
+        "--no-dropout",
+        action="store_true",
+        help="pix2pix: switch dropout off when sampling (one output per input)",
+    )
+    translate.add_argument("--checkpoint", help="a checkpoint folder (default: newest)")
+    translate.set_defaults(handler=_translate)
+
+    download = commands.add_parser(
+        "download",
+        help="download a public pix2pix/CycleGAN data set by name (never done implicitly)",
+    )
+    download.add_argument("name", nargs="?", help="data set name (omit to list them)")
+    download.add_argument("--root", default="data", help="folder to put it in (default: data)")
+    download.set_defaults(handler=_download)
 
     info = commands.add_parser("info", help="describe a run directory")
     info.add_argument("run", help="run directory")
@@ -215,17 +254,20 @@ def _dry_run(config) -> None:
     from gankit.data import build_source
     from gankit.devices import select_device
     from gankit.nets import count_parameters
-    from gankit.train.build import build_networks
+    from gankit.train.build import build_networks, data_info
 
     print(config.to_yaml(), end="")
     device = select_device(config.device)
     source = build_source(config.data)
     torch.manual_seed(config.seed)
-    generator, discriminator = build_networks(config, source.shape, source.kind)
+    networks = build_networks(config, data_info(config, source))
     print(f"# device: {device}")
     print(f"# data: {source.kind} of shape {tuple(source.shape)}")
-    print(f"# generator parameters: {count_parameters(generator):,}")
-    print(f"# discriminator parameters: {count_parameters(discriminator):,}")
+    for name, network in networks.items():
+        print(f"# {name} parameters: {count_parameters(network):,}")
+    field = getattr(networks["discriminator"], "receptive_field", None)
+    if field is not None:
+        print(f"# discriminator receptive field: {field}×{field} pixels per patch logit")
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -234,8 +276,37 @@ def _sample(args: argparse.Namespace) -> int:
     run = load(args.run, checkpoint=args.checkpoint)
     if args.n < 1:
         raise _usage("-n must be at least 1")
-    path = run.save_samples(args.output, n=args.n, seed=args.seed)
-    print(f"wrote {args.n} samples of {run.path} (step {run.step}) to {path}")
+    path = run.save_samples(args.output, n=args.n, seed=args.seed, label=args.label)
+    of_class = "" if args.label is None else f" of class {args.label}"
+    print(f"wrote {args.n} samples{of_class} of {run.path} (step {run.step}) to {path}")
+    return 0
+
+
+def _translate(args: argparse.Namespace) -> int:
+    from gankit.api import load
+    from gankit.translate import translate_path
+
+    run = load(args.run, checkpoint=args.checkpoint)
+    written = translate_path(
+        run, args.input, args.output, args.direction, args.seed, not args.no_dropout
+    )
+    where = written[0] if len(written) == 1 else Path(args.output)
+    print(f"translated {len(written)} image(s) {args.direction} with {run.path} to {where}")
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    from gankit.data.downloads import PUBLIC_DATASETS, download_dataset
+
+    if args.name is None:
+        width = max(len(name) for name in PUBLIC_DATASETS)
+        for name, entry in PUBLIC_DATASETS.items():
+            print(f"{name:<{width}}  {entry.kind:<8} {entry.description}")
+        return 0
+    folder = download_dataset(args.name, args.root)
+    kind = PUBLIC_DATASETS[args.name].kind
+    key = "aligned --set data.path" if kind == "aligned" else "unpaired_folders --set data.path"
+    print(f"{args.name} is in {folder}; train on it with --set data.name={key}={folder}/…")
     return 0
 
 
@@ -270,7 +341,6 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from gankit.evaluate import (
         EVAL_FILE,
@@ -293,11 +363,17 @@ def _eval(args: argparse.Namespace) -> int:
     )
     path = write_evaluation(result, args.output or Path(args.run) / EVAL_FILE)
     provenance = result["provenance"]
+    if "real" in provenance:
+        against = (
+            f"{provenance['real']['count']} real ({provenance['real']['split']}), "
+            f"{provenance['extractor']}"
+        )
+    else:  # a translation run: its held-out inputs
+        against = f"{provenance['inputs']['source']} inputs ({provenance['inputs']['split']})"
     print(
         f"{provenance['run']} at step {provenance['checkpoint_step']}: "
         f"{provenance['generated']['count_per_seed']} generated × {args.seeds} seed(s) vs "
-        f"{provenance['real']['count']} real ({provenance['real']['split']}), "
-        f"{provenance['extractor']}"
+        f"{against}"
     )
     if provenance.get("extractor_standard_weights") is False:
         print(
@@ -338,8 +414,6 @@ def _estimate(args: argparse.Namespace) -> int:
     if exact is not None:
         print(f"exact value (quadrature): {exact:.4f}")
     if args.json:
-        from pathlib import Path
-
         record = result.to_dict() | {"a": args.a, "b": args.b, "exact": exact}
         Path(args.json).write_text(json.dumps(record, indent=2) + "\n")
     return 0

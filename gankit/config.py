@@ -138,7 +138,9 @@ class EvalOptions(Section):
 
     every: int = Field(500, ge=1, description="Steps between evaluations.")
     metrics: list[str] = Field(
-        ["fid", "classes"], min_length=1, description="fid, kid, pr, dc, is, classes, mem."
+        ["fid", "classes"],
+        min_length=1,
+        description="fid, kid, pr, dc, is, classes, cacc, cfid (conditional runs), mem.",
     )
     samples: int = Field(1000, ge=10, description="Generated samples per evaluation (fixed z).")
     best: str | None = Field(
@@ -162,12 +164,75 @@ class EvalOptions(Section):
         return self
 
 
+class ConditionOptions(Section):
+    """How a conditional GAN reads its label y (Mirza & Osindero 2014)."""
+
+    embedding: Literal["onehot", "learned"] = Field(
+        "onehot", description="y as a one-hot vector or a learned embedding of embed_dim values."
+    )
+    embed_dim: int = Field(16, ge=1, description="Size of the learned embedding.")
+    discriminator: Literal["concat", "projection"] = Field(
+        "concat",
+        description="concat: y joined to D's input (extra channels for DCGAN); projection: "
+        "D(x, y) = ψ(φ(x)) + ⟨V_y, φ(x)⟩ (Miyato & Koyama 2018).",
+    )
+    auxiliary_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Weight of the AC-GAN class loss, cross-entropy of an auxiliary classifier "
+        "on D's features for real and generated samples (Odena et al. 2017); 0: none.",
+    )
+
+
+class TranslationOptions(Section):
+    """Loss weights of image-to-image translation: pix2pix (Isola et al. 2017) for
+    ``task: paired``, CycleGAN (Zhu et al. 2017) for ``task: unpaired``."""
+
+    adversarial_weight: float = Field(
+        1.0, ge=0, description="Weight of G's adversarial loss (0: L1 only, the ablation)."
+    )
+    l1_weight: float = Field(
+        100.0, ge=0, description="pix2pix: λ of the L1 distance to the target (0: cGAN only)."
+    )
+    d_loss_factor: float = Field(
+        0.5,
+        gt=0,
+        description="D's loss is multiplied by this; both papers halve it to slow D down.",
+    )
+    cycle_weight: float = Field(10.0, ge=0, description="CycleGAN: λ of the cycle loss.")
+    identity_weight: float = Field(
+        0.5, ge=0, description="CycleGAN: identity loss weight as a fraction of cycle_weight."
+    )
+    pool_size: int = Field(
+        50,
+        ge=0,
+        description="CycleGAN: generated images kept per discriminator in a history pool "
+        "(Shrivastava et al. 2017); 0: none.",
+    )
+
+
+NOISE_TASKS = ("unconditional", "conditional")
+TRANSLATION_TASKS = ("paired", "unpaired")
+
+
 class Config(Section):
     """Everything that defines a run; saved as ``config.yaml`` in its run directory."""
 
     preset: str | None = Field(None, description="The preset this config started from.")
     seed: int = Field(0, ge=0, description="Seeds weights, data order and noise.")
     device: str = Field("auto", description="auto (cuda → mps → cpu), cpu, cuda, cuda:N or mps.")
+    task: Literal["unconditional", "conditional", "paired", "unpaired"] = Field(
+        "unconditional",
+        description="unconditional: G(z); conditional: G(z, y) and D(x, y) for the data's "
+        "class labels (see condition); paired: pix2pix on aligned (input, target) pairs; "
+        "unpaired: CycleGAN between two domains (see translation).",
+    )
+    condition: ConditionOptions = Field(
+        default_factory=ConditionOptions, description="The label's path into G and D."
+    )
+    translation: TranslationOptions = Field(
+        default_factory=TranslationOptions, description="pix2pix and CycleGAN loss weights."
+    )
     data: DataChoice = Field(default_factory=lambda: SOURCES.entry("mnist5k").options())
     noise: NoiseOptions = Field(default_factory=NoiseOptions)
     generator: GeneratorChoice = Field(default_factory=lambda: GENERATORS.entry("dcgan").options())
@@ -193,6 +258,49 @@ class Config(Section):
 
             # refuses data no shipped classifier can judge
             classifier_for(self.data, self.eval.metrics)
+        return self
+
+    @model_validator(mode="after")
+    def _task_nets(self) -> Config:
+        from gankit.nets import PATCH_DISCRIMINATORS, TRANSLATORS
+
+        translating = self.task in TRANSLATION_TASKS
+        if translating != (self.generator.name in TRANSLATORS):
+            wanted = " or ".join(TRANSLATORS) if translating else "mlp or dcgan"
+            raise ValueError(
+                f"generator.name={self.generator.name} does not fit task={self.task}: use {wanted}"
+            )
+        if translating != (self.discriminator.name in PATCH_DISCRIMINATORS):
+            wanted = " or ".join(PATCH_DISCRIMINATORS) if translating else "mlp or dcgan"
+            raise ValueError(
+                f"discriminator.name={self.discriminator.name} does not fit task={self.task}: "
+                f"use {wanted}"
+            )
+        if translating:
+            used = [k for k, v in self.regularisers.model_dump().items() if v is not None]
+            unsupported = [f"regularisers.{k}" for k in used]
+            unsupported += [key for key, value in (("train.ema", self.train.ema),) if value]
+            if unsupported:
+                raise ValueError(
+                    f"task={self.task} does not take {', '.join(unsupported)} (made for GANs "
+                    "that map noise to samples)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _conditional_nets(self) -> Config:
+        if self.task == "conditional" and getattr(self.discriminator, "pack", 1) > 1:
+            raise ValueError(
+                "discriminator.pack > 1 scores packs of samples, which do not share one label: "
+                "use pack=1 with task=conditional"
+            )
+        if self.task == "conditional" and self.generator.name == "affine":
+            raise ValueError("generator.name=affine cannot read a label: use mlp or dcgan")
+        from gankit.metrics.reference import CONDITIONAL_METRICS
+
+        asked = [m for m in CONDITIONAL_METRICS if self.eval is not None and m in self.eval.metrics]
+        if asked and self.task != "conditional":
+            raise ValueError(f"eval.metrics {', '.join(asked)} measure a conditional run")
         return self
 
     @model_validator(mode="after")

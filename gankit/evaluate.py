@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,11 @@ import torch
 from gankit import __version__
 from gankit.api import Run, load
 from gankit.data import TensorImageSource, build_source
+from gankit.evaluate_translation import TRANSLATION_METRICS, evaluate_translation, summarise
 from gankit.metrics.digits import scale_images
 from gankit.metrics.inception import InceptionExtractor
 from gankit.metrics.reference import (
+    CONDITIONAL_METRICS,
     DEFAULT_METRICS,
     METRICS,
     EvaluationError,
@@ -58,20 +59,27 @@ def evaluate(
     digits) or ``"inception"`` (the standard FID's Inception-v3 from ``inception_weights``
     or ``$GANKIT_INCEPTION_WEIGHTS``; real set: the held-out digits of a ``split: train``
     run, else the run's training data). ``metrics`` default to every metric the extractor
-    offers but ``mem``. ``samples`` generated images per seed (default: as many as the real
-    reference set); z is drawn from each of ``seeds``. Returns ``{"metrics": {name:
-    {"mean", "std", "values"}}, "provenance": {...}}``."""
+    offers but ``mem`` (with ``cacc`` and ``cfid`` for a conditional run). ``samples``
+    generated images per seed (default: as many as the real reference set); z is drawn
+    from each of ``seeds``. Returns ``{"metrics": {name: {"mean", "std", "values"}},
+    "provenance": {...}}``."""
     if extractor not in EXTRACTORS:
         raise EvaluationError(
             f"unknown extractor '{extractor}'; choose from {', '.join(EXTRACTORS)}"
         )
-    metrics = check_metrics(metrics if metrics is not None else EXTRACTORS[extractor])
+    if not isinstance(run, Run):
+        run = load(run)
+    if run.config.task in TRANSLATION_METRICS:
+        return _evaluate_translation(run, metrics, samples, seeds)
+    if metrics is None:
+        metrics = EXTRACTORS[extractor]
+        if run.classes and extractor == "digits":
+            metrics = (*metrics, *CONDITIONAL_METRICS)
+    metrics = check_metrics(metrics)
     if not seeds:
         raise EvaluationError("give at least one seed")
     if samples is not None and samples < 10:
         raise EvaluationError(f"samples must be at least 10, got {samples}")
-    if not isinstance(run, Run):
-        run = load(run)
     if extractor == "digits":
         name = classifier_for(run.config.data, metrics)
         reference = digit_reference(
@@ -82,17 +90,11 @@ def evaluate(
     count = samples or reference.real_count
     per_seed: dict[str, list[float]] = {}
     for seed in seeds:
-        values = reference.measure(run.sample(count, seed), metrics, seed)
+        labels = run.labels_for(count)
+        values = reference.measure(run.sample(count, seed, labels), metrics, seed, labels)
         for key, value in values.items():
             per_seed.setdefault(key, []).append(value)
-    summary = {
-        key: {
-            "mean": statistics.fmean(values),
-            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-            "values": values,
-        }
-        for key, values in per_seed.items()
-    }
+    summary = summarise(per_seed)
     provenance = {
         "run": str(run.path),
         "checkpoint_step": run.step,
@@ -104,11 +106,35 @@ def evaluate(
             "sampler": "moving average of G" if run.sampler is not run.generator else "G",
         },
         "metrics": metrics,
+        **_versions(),
+    }
+    return {"metrics": summary, "provenance": provenance}
+
+
+def _evaluate_translation(
+    run: Run, metrics: Iterable[str] | None, samples: int | None, seeds: Sequence[int]
+) -> dict[str, Any]:
+    """:func:`evaluate` for a pix2pix or CycleGAN run."""
+    per_seed, details = evaluate_translation(run, metrics, samples, seeds)
+    provenance = {
+        "run": str(run.path),
+        "checkpoint_step": run.step,
+        "task": run.config.task,
+        **details,
+        "image_size": list(run.data_info["shape"]),
+        "generated": {"count_per_seed": samples or "all held-out inputs", "seeds": list(seeds)},
+        "metrics": sorted(per_seed),
+        **_versions(),
+    }
+    return {"metrics": summarise(per_seed), "provenance": provenance}
+
+
+def _versions() -> dict[str, str]:
+    return {
         "gankit_version": __version__,
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
     }
-    return {"metrics": summary, "provenance": provenance}
 
 
 def _inception_reference(

@@ -74,3 +74,15 @@ def sgd(params: Params, o: SGDOptions) -> torch.optim.Optimizer:
 def build_optimizer(params: Params, options: OptimizerOptions) -> torch.optim.Optimizer:
     """The optimiser named by ``options.name`` over ``params``."""
     return OPTIMIZERS.get(options.name)(params, options)
+
+
+def grad_norm(*modules: torch.nn.Module | None) -> torch.Tensor:
+    """‖∇θ‖₂ over every parameter of ``modules`` (None skipped) that has a gradient."""
+    grads = [
+        p.grad
+        for module in modules
+        if module is not None
+        for p in module.parameters()
+        if p.grad is not None
+    ]
+    return torch.nn.utils.get_total_norm(grads).detach()

@@ -114,13 +114,18 @@ def plot_points(
 
 
 def save_samples(
-    samples: Tensor, source: DataSource | None, path: str | os.PathLike, title: str = ""
+    samples: Tensor,
+    source: DataSource | None,
+    path: str | os.PathLike,
+    title: str = "",
+    nrow: int | None = None,
 ) -> Path:
-    """Write generated samples as a picture: an image grid for images (no title), a plot
-    over the real distribution for points. Without a source, 4-D samples are images."""
+    """Write generated samples as a picture: an image grid for images (no title; ``nrow``
+    images per row), a plot over the real distribution for points. Without a source, 4-D
+    samples are images."""
     kind = source.kind if source is not None else ("images" if samples.ndim == 4 else "points")
-    if kind == "images":
-        return save_image_grid(samples, path)
+    if kind != "points" and samples.ndim == 4:
+        return save_image_grid(samples, path, nrow)
     return plot_points(samples, source, path, title)
 
 

@@ -18,6 +18,11 @@ both compute the same numbers the same way. Two extractors exist:
 * ``is``: the Inception score of the extractor's class predictions (Salimans et al. 2016);
 * ``classes`` (digit classifiers only): digit classes found among generated samples, the
   largest class's share and the reverse KL of the class histogram to uniform;
+* ``cacc`` (conditional runs, digit classifiers): conditional accuracy, the share of
+  generated images the classifier reads as the label they were asked for;
+* ``cfid`` (conditional runs): per-class FID, each class's generated images against that
+  class's real images (the mean over classes is ``class_fid_mean``; with 36–100 real
+  images per class it is biased upwards, comparable only at equal counts);
 * ``mem``: the memorisation check — nearest-training-neighbour distances of generated images
   against those of held-out real images (ratio of medians, copy rate); it needs a run
   trained on ``data.split: train``, which never saw the held-out digits.
@@ -46,9 +51,11 @@ from gankit.metrics.manifold import density_coverage, precision_recall
 from gankit.metrics.memorisation import memorisation
 from gankit.metrics.modes import class_coverage
 
-METRICS = ("fid", "kid", "pr", "dc", "is", "classes", "mem")
-DEFAULT_METRICS = METRICS[:-1]
-"""Every metric but ``mem``, which only runs trained on ``data.split: train`` allow."""
+METRICS = ("fid", "kid", "pr", "dc", "is", "classes", "cacc", "cfid", "mem")
+DEFAULT_METRICS = ("fid", "kid", "pr", "dc", "is", "classes")
+"""The metrics every run allows: ``cacc`` and ``cfid`` need a conditional run, ``mem`` a run
+trained on ``data.split: train``."""
+CONDITIONAL_METRICS = ("cacc", "cfid")
 VALUES_OF = {
     "fid": ("fid",),
     "kid": ("kid",),
@@ -56,6 +63,8 @@ VALUES_OF = {
     "dc": ("density", "coverage"),
     "is": ("is",),
     "classes": ("classes_covered", "largest_class_share", "class_reverse_kl"),
+    "cacc": ("conditional_accuracy",),
+    "cfid": ("class_fid_mean",),
     "mem": ("memorisation_ratio", "copy_rate"),
 }
 """The values each metric reports."""
@@ -161,8 +170,10 @@ class FeatureReference:
         real: dict[str, Any],
         train_images: Tensor | None = None,
         digit_classes: bool = False,
+        real_labels: Tensor | None = None,
     ) -> None:
         self.extractor = extractor
+        self.real_labels = real_labels
         self.real = {**real, "count": len(real_images)}
         self.real_count = len(real_images)
         self.real_features = extractor.features_and_logits(real_images)[0]
@@ -171,16 +182,28 @@ class FeatureReference:
             self.train_features = extractor.features_and_logits(train_images)[0]
         self.digit_classes = digit_classes
 
-    def check(self, metrics: Iterable[str]) -> None:
-        """Refuse metrics this reference cannot compute."""
-        if "classes" in metrics and not self.digit_classes:
-            raise EvaluationError("the classes metric needs a digit classifier as extractor")
+    def check(self, metrics: Iterable[str], labelled: bool = False) -> None:
+        """Refuse metrics this reference cannot compute (``labelled``: the generated images
+        come with the labels they were asked for)."""
+        for name in ("classes", "cacc"):
+            if name in metrics and not self.digit_classes:
+                raise EvaluationError(f"the {name} metric needs a digit classifier as extractor")
+        conditional = [m for m in CONDITIONAL_METRICS if m in metrics]
+        if conditional and not labelled:
+            raise EvaluationError(
+                f"{', '.join(conditional)} measure a conditional run (task=conditional)"
+            )
+        if "cfid" in metrics and self.real_labels is None:
+            raise EvaluationError("per-class FID needs the labels of the real images")
         if "mem" in metrics and self.train_features is None:
             raise EvaluationError("the memorisation check needs the run's training images")
 
-    def measure(self, images: Tensor, metrics: list[str], seed: int = 0) -> dict[str, float]:
-        """Every value of ``metrics`` for generated ``images`` (KID's subsets from ``seed``)."""
-        self.check(metrics)
+    def measure(
+        self, images: Tensor, metrics: list[str], seed: int = 0, labels: Tensor | None = None
+    ) -> dict[str, float]:
+        """Every value of ``metrics`` for generated ``images`` (KID's subsets from ``seed``;
+        ``labels``: the classes a conditional G was asked for)."""
+        self.check(metrics, labelled=labels is not None)
         fake, logits = self.extractor.features_and_logits(images)
         real = self.real_features
         values: dict[str, float] = {}
@@ -199,11 +222,35 @@ class FeatureReference:
             values["classes_covered"] = float(coverage.classes_covered)
             values["largest_class_share"] = coverage.largest_share
             values["class_reverse_kl"] = coverage.reverse_kl
+        if "cacc" in metrics:
+            assert labels is not None  # check() refused otherwise
+            hits = logits.argmax(dim=1).cpu() == labels.cpu()
+            values["conditional_accuracy"] = float(hits.double().mean())
+        if "cfid" in metrics:
+            assert labels is not None and self.real_labels is not None
+            values.update(self._class_fids(fake, labels))
         if "mem" in metrics:
             assert self.train_features is not None  # check() refused otherwise
             copies = memorisation(fake, self.train_features, real)
             values["memorisation_ratio"] = copies.ratio
             values["copy_rate"] = copies.copy_rate
+        return values
+
+    def _class_fids(self, fake: Tensor, labels: Tensor) -> dict[str, float]:
+        """FID of each class's generated features against its real ones, and their mean."""
+        assert self.real_labels is not None
+        labels, real_labels = labels.to(fake.device), self.real_labels.to(fake.device)
+        values = {}
+        for label in torch.unique(labels).tolist():
+            generated = fake[labels == label]
+            real = self.real_features[real_labels == label]
+            if len(generated) < 2 or len(real) < 2:
+                raise EvaluationError(
+                    f"per-class FID needs ≥ 2 generated and real images of class {label}; got "
+                    f"{len(generated)} and {len(real)} (ask for more samples)"
+                )
+            values[f"class_fid_{label}"] = frechet_distance_features(real, generated)
+        values["class_fid_mean"] = sum(values.values()) / len(values)
         return values
 
     def provenance(self) -> dict[str, Any]:
@@ -219,13 +266,15 @@ def digit_reference(
     (uint8) for the ``mem`` metric."""
     extractor = DigitExtractor(name, device)
     split = extractor.info["split"]
+    images, labels = heldout_data(name)
     return FeatureReference(
         extractor,
-        scale_images(heldout_data(name)[0]),
+        scale_images(images),
         {
             "source": name,
             "split": f"held-out split of the classifier (seed {split['seed']})",
         },
         None if train_images is None else scale_images(train_images),
         digit_classes=True,
+        real_labels=labels,
     )

@@ -66,6 +66,37 @@ def build_discriminator(options: NetOptions, in_shape: tuple[int, ...]) -> nn.Mo
     return entry.obj(tuple(in_shape), **_fields(options))
 
 
+TRANSLATORS = ("unet", "resnet")
+"""Generators that map an image to an image (pix2pix, CycleGAN) instead of z to a sample."""
+PATCH_DISCRIMINATORS = ("patchgan",)
+"""Discriminators that score an image with a map of patch logits."""
+
+
+def build_translator(
+    options: NetOptions, in_channels: int, out_channels: int, size: int
+) -> nn.Module:
+    """Build the image-to-image generator ``options.name`` (one of :data:`TRANSLATORS`)
+    mapping ``(B, in_channels, size, size)`` to ``(B, out_channels, size, size)``."""
+    entry = _entry(GENERATORS, options)
+    if options.name not in TRANSLATORS:  # type: ignore[attr-defined]
+        raise NetError(
+            f"generator.name={options.name} maps noise to samples; image-to-image tasks take "  # type: ignore[attr-defined]
+            f"{' or '.join(TRANSLATORS)}"
+        )
+    return entry.obj(in_channels, out_channels, size, **_fields(options))
+
+
+def build_patch_discriminator(options: NetOptions, in_channels: int) -> nn.Module:
+    """Build the patch discriminator ``options.name`` for inputs of ``in_channels``."""
+    entry = _entry(DISCRIMINATORS, options)
+    if options.name not in PATCH_DISCRIMINATORS:  # type: ignore[attr-defined]
+        raise NetError(
+            f"discriminator.name={options.name} scores whole samples; image-to-image tasks "  # type: ignore[attr-defined]
+            f"take {' or '.join(PATCH_DISCRIMINATORS)}"
+        )
+    return entry.obj(in_channels, **_fields(options))
+
+
 def _entry(registry: Registry[type[nn.Module]], options: NetOptions) -> Entry[type[nn.Module]]:
     name = getattr(options, "name", None)
     entry = registry.entry(name)
@@ -100,6 +131,9 @@ from gankit.nets.mlp import (  # noqa: E402
     MLPGenerator,
     MLPGeneratorOptions,
 )
+from gankit.nets.patchgan import PatchDiscriminator, PatchDiscriminatorOptions  # noqa: E402
+from gankit.nets.resnet_generator import ResnetGenerator, ResnetGeneratorOptions  # noqa: E402
+from gankit.nets.unet import UNetGenerator, UNetGeneratorOptions  # noqa: E402
 
 __all__ = [
     "DISCRIMINATORS",
@@ -119,9 +153,19 @@ __all__ = [
     "MinibatchOptions",
     "NetError",
     "NetOptions",
+    "PATCH_DISCRIMINATORS",
+    "PatchDiscriminator",
+    "PatchDiscriminatorOptions",
+    "ResnetGenerator",
+    "ResnetGeneratorOptions",
+    "TRANSLATORS",
+    "UNetGenerator",
+    "UNetGeneratorOptions",
     "apply_spectral_norm",
     "build_discriminator",
     "build_generator",
+    "build_patch_discriminator",
+    "build_translator",
     "count_parameters",
     "dcgan_init_",
     "dcgan_layout",

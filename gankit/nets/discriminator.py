@@ -17,6 +17,7 @@ class Discriminator(nn.Module):
     ) -> None:
         super().__init__()
         self.body = body  # (B, *in_shape) → (B, F)
+        self.feature_dim = feature_dim  # F
         if minibatch is None:
             self.minibatch: nn.Module = nn.Identity()
         else:

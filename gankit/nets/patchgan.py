@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 from torch import Tensor, nn
 
-from gankit.nets import NetError, NetOptions
+from gankit.nets import DISCRIMINATORS, NetError, NetOptions
 from gankit.nets.dcgan import dcgan_init_
 from gankit.nets.layers import apply_spectral_norm
 from gankit.nets.unet import Norm, check_norm, norm2d
@@ -82,6 +82,7 @@ def _check_fits(side: int, layers: int) -> None:
     )
 
 
+@DISCRIMINATORS.register("patchgan", options=PatchDiscriminatorOptions)
 class PatchDiscriminator(nn.Module):
     """PatchGAN: (B, C, H, W) → logit map (B, 1, h, w), one logit per 70×70 patch at
     ``layers=3`` (Isola et al., 2017, §3.2.2 and appendix 6.1.2).

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field
 from torch import Tensor, nn
 
-from gankit.nets import NetError, NetOptions
+from gankit.nets import GENERATORS, NetError, NetOptions
 from gankit.nets.dcgan import dcgan_init_
 from gankit.nets.layers import make_activation
 from gankit.nets.unet import Norm, check_norm, norm2d
@@ -87,6 +87,7 @@ def _check_downsamplings(size: int, downsamplings: int, blocks: int) -> None:
         )
 
 
+@GENERATORS.register("resnet", options=ResnetGeneratorOptions)
 class ResnetGenerator(nn.Module):
     """CycleGAN's ResNet generator: x (B, C_in, s, s) → y (B, C_out, s, s)
     (Zhu et al., 2017, appendix 7.2; Johnson et al., 2016).

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from gankit.nets import NetError, NetOptions
+from gankit.nets import GENERATORS, NetError, NetOptions
 from gankit.nets.dcgan import dcgan_init_
 from gankit.nets.layers import make_activation
 
@@ -94,6 +94,7 @@ def _check_depth(size: int, depth: int | None) -> int:
     return depth
 
 
+@GENERATORS.register("unet", options=UNetGeneratorOptions)
 class UNetGenerator(nn.Module):
     """pix2pix U-Net: x (B, C_in, s, s) → y (B, C_out, s, s) (Isola et al., 2017, §3.2.1).
 

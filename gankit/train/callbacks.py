@@ -78,8 +78,9 @@ class TensorBoard(Callback):
                 self._writer.add_scalar(f"train/{key}", value, step)
 
     def on_samples(self, trainer: Trainer, step: int, samples: torch.Tensor) -> None:
-        if trainer.source.kind == "images":
-            self._writer.add_image("samples", image_grid(samples), step, dataformats="HWC")
+        if trainer.source.kind != "points":
+            grid = image_grid(samples, trainer.grid_columns)
+            self._writer.add_image("samples", grid, step, dataformats="HWC")
 
     def on_fit_end(self, trainer: Trainer, status: str) -> None:
         self._writer.close()
@@ -104,7 +105,7 @@ class SampleWriter(Callback):
     def _write(self, trainer: Trainer, step: int) -> Path:
         samples = trainer.sample_fixed().cpu()
         path = trainer.run.samples_dir / f"step_{step:08d}.png"
-        save_samples(samples, trainer.source, path, title=f"step {step}")
+        save_samples(samples, trainer.source, path, f"step {step}", trainer.grid_columns)
         trainer.emit("on_samples", step, samples)
         return path
 

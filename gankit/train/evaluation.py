@@ -41,6 +41,12 @@ class Evaluator(Callback):
         self.reference = digit_reference(name, trainer.device, train_images)
         generator = torch.Generator().manual_seed(derive_seed(trainer.config.seed, "eval_z"))
         self.z = trainer.prior.sample(options.samples, generator, trainer.device)
+        # a conditional G is asked for every class in turn
+        self.y = (
+            torch.arange(options.samples, device=trainer.device) % trainer.classes
+            if trainer.classes
+            else None
+        )
         self.best_path = trainer.run.path / BEST_FILE
         self.best: dict[str, Any] | None = (
             json.loads(self.best_path.read_text()) if self.best_path.is_file() else None
@@ -52,7 +58,7 @@ class Evaluator(Callback):
         if step % options.every:
             return
         values = self.reference.measure(
-            trainer.sample_from(self.z), options.metrics, trainer.config.seed
+            trainer.sample_from(self.z, self.y), options.metrics, trainer.config.seed, self.y
         )
         trainer.emit("on_log", {"step": step, **{f"eval/{k}": v for k, v in values.items()}})
         if options.best is not None and self._improves(values[options.best]):

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
@@ -31,6 +32,7 @@ from gankit.data import build_source
 from gankit.devices import select_device
 from gankit.errors import GankitError
 from gankit.nets import count_parameters
+from gankit.nets.conditional import LabelBound, label_rows
 from gankit.objectives import build_objective
 from gankit.objectives.penalties import (
     HistoricalAverage,
@@ -40,9 +42,9 @@ from gankit.objectives.penalties import (
     gradient_norm_penalty,
     gradient_penalty,
 )
-from gankit.optim import build_optimizer
+from gankit.optim import build_optimizer, grad_norm
 from gankit.prior import Prior
-from gankit.train.build import build_networks
+from gankit.train.build import build_networks, data_info
 from gankit.train.callbacks import (
     Callback,
     Checkpointer,
@@ -59,8 +61,15 @@ from gankit.train.checkpoint import (
     save_checkpoint,
 )
 from gankit.train.evaluation import Evaluator
+from gankit.train.history import HistoryPool
 from gankit.train.rundir import RunDir, write_text_atomic
 from gankit.train.rundir import run_name as default_run_name
+from gankit.train.translation import (
+    cyclegan_step,
+    fixed_inputs,
+    pix2pix_step,
+    translation_grid,
+)
 
 # Config keys that may change when a run is resumed: they steer how long it runs and what
 # it writes, never the math of a step.
@@ -97,12 +106,20 @@ class Trainer:
 
         torch.manual_seed(config.seed)  # weight initialisation (on the CPU, then moved)
         self.source = build_source(config.data).to(self.device)
-        generator, discriminator = build_networks(config, self.source.shape, self.source.kind)
+        self.data_info = data_info(config, self.source)
+        self.classes = self.data_info["classes"]  # 0 unless conditional
         # Image nets run in channels-last layout: faster convolutions on CPU and GPU alike.
-        layout = torch.channels_last if self.source.kind == "images" else torch.preserve_format
-        self.generator = generator.to(self.device, memory_format=layout)
-        self.discriminator = discriminator.to(self.device, memory_format=layout)
+        layout = torch.preserve_format if self.source.kind == "points" else torch.channels_last
+        networks = {
+            name: module.to(self.device, memory_format=layout)
+            for name, module in build_networks(config, self.data_info).items()
+        }
+        self.generator, self.discriminator = networks["generator"], networks["discriminator"]
+        # CycleGAN's second pair: G_BA maps B → A, D_A judges domain A
+        self.generator_ba = networks.get("generator_ba")
+        self.discriminator_a = networks.get("discriminator_a")
         self.objective = build_objective(config.objective)
+        self._auxiliary_weight = config.condition.auxiliary_weight if self.classes else 0.0
         self.regularisers = config.regularisers
         _check_regularisers(config, self.discriminator)
         self.history = (
@@ -123,16 +140,39 @@ class Trainer:
             else None
         )
         self.prior = Prior(config.noise.dim, config.noise.distribution)
-        self.g_optimizer = build_optimizer(self.generator.parameters(), config.train.g_optimizer)
-        self.d_optimizer = build_optimizer(
-            self.discriminator.parameters(), config.train.d_optimizer
+        # one optimiser per player; CycleGAN's two generators (and two critics) share one
+        self.g_optimizer = build_optimizer(
+            _parameters(self.generator, self.generator_ba), config.train.g_optimizer
         )
+        self.d_optimizer = build_optimizer(
+            _parameters(self.discriminator, self.discriminator_a), config.train.d_optimizer
+        )
+        # CycleGAN's history pools of generated images, one per discriminator
+        self.pools = (
+            {domain: HistoryPool(config.translation.pool_size) for domain in ("a", "b")}
+            if config.task == "unpaired"
+            else {}
+        )
+        streams = ("data", "noise", "pool") if self.pools else ("data", "noise")
         self.rngs = {
             stream: torch.Generator().manual_seed(derive_seed(config.seed, stream))
-            for stream in ("data", "noise")
+            for stream in streams
         }
+        self.fixed_inputs = fixed_inputs(
+            self.source, config.samples.count, derive_seed(config.seed, "fixed_inputs")
+        )
+        if self.fixed_inputs is not None:
+            self.fixed_inputs = {k: v.to(self.device) for k, v in self.fixed_inputs.items()}
         fixed = torch.Generator().manual_seed(derive_seed(config.seed, "fixed_z"))
-        self.fixed_z = self.prior.sample(config.samples.count, fixed, self.device)
+        # Conditional grids show one class per row: labels 0..K−1, count // K of each.
+        self.fixed_y = label_rows(self.classes, config.samples.count) if self.classes else None
+        self.grid_columns = None if self.fixed_y is None else len(self.fixed_y) // self.classes
+        if self.fixed_inputs is not None:
+            self.grid_columns = 3  # input | output | target (or reconstruction)
+        fixed_count = config.samples.count if self.fixed_y is None else len(self.fixed_y)
+        self.fixed_z = self.prior.sample(fixed_count, fixed, self.device)
+        if self.fixed_y is not None:
+            self.fixed_y = self.fixed_y.to(self.device)
 
         self.step = 0
         self.elapsed = 0.0  # wall-clock seconds over all sessions of this run
@@ -236,6 +276,14 @@ class Trainer:
         return status
 
     def train_step(self) -> dict[str, Tensor]:
+        """One iteration of the task's game; detached scalar statistics of the step."""
+        if self.config.task == "paired":
+            return pix2pix_step(self)
+        if self.config.task == "unpaired":
+            return cyclegan_step(self)
+        return self.noise_to_sample_step()
+
+    def noise_to_sample_step(self) -> dict[str, Tensor]:
         """One iteration of Algorithm 1: k discriminator updates, then one generator update.
 
         The configured regularisers add their weighted penalties to each player's loss.
@@ -243,36 +291,49 @@ class Trainer:
         G, D, objective = self.generator, self.discriminator, self.objective
         m = self.config.train.batch_size
         noise_std = self._instance_noise_std()
-        self._schedule_learning_rates()
+        self.schedule_learning_rates()
 
         for _ in range(self.config.train.d_steps_at(self.step)):
-            real = self._perturb(self.source.sample(m, self.rngs["data"]), noise_std)
+            real, y = self._real_batch(m)  # (m, *shape); labels (m,) or None
+            real = self._perturb(real, noise_std)
             z = self.prior.sample(m, self.rngs["noise"], self.device)  # (m, z_dim)
             with torch.no_grad():
-                fake = self._perturb(G(z), noise_std)  # (m, *shape)
-            real_logits, fake_logits = D(real), D(fake)  # (m,) each; maps for patch critics
+                fake = self._perturb(self._generate(G, z, y), noise_std)  # (m, *shape)
+            D_y = D if y is None else LabelBound(D, y)  # D(·, y): penalties see D of x alone
+            real_features, fake_features = D_y.features(real), D_y.features(fake)
+            real_logits = D_y.classify(real_features)  # (m,) each; maps for patch critics
+            fake_logits = D_y.classify(fake_features)
             d_loss = objective.d_loss(real_logits, fake_logits)
-            penalties = self._d_penalties(real, fake)
+            penalties = self._d_penalties(D_y, real, fake)
+            if self._auxiliary_weight:
+                penalties["auxiliary_class"] = self._auxiliary_weight * (
+                    F.cross_entropy(D.class_logits(real_features), y)
+                    + F.cross_entropy(D.class_logits(fake_features), y)
+                )
             self.d_optimizer.zero_grad(set_to_none=True)
             (d_loss + sum(penalties.values())).backward()
-            d_grad_norm = _grad_norm(D)
+            d_grad_norm = grad_norm(D)
             self.d_optimizer.step()
             if self.regularisers.weight_clip is not None:
                 clip_weights_(D, self.regularisers.weight_clip.clip)
 
         z = self.prior.sample(m, self.rngs["noise"], self.device)
         D.requires_grad_(False)  # G's update needs ∂D/∂x only, not D's weight gradients
-        fake_features = D.features(self._perturb(G(z), noise_std))
-        real_for_g = D(real) if objective.g_loss_needs_real else None
-        g_loss = objective.g_loss(D.classify(fake_features), real_for_g)
-        g_penalties = self._g_penalties(real, fake_features)
+        fake_features = D_y.features(self._perturb(self._generate(G, z, y), noise_std))
+        real_for_g = D_y(real) if objective.g_loss_needs_real else None
+        g_loss = objective.g_loss(D_y.classify(fake_features), real_for_g)
+        g_penalties = self._g_penalties(D_y, real, fake_features)
+        if self._auxiliary_weight:
+            g_penalties["auxiliary_class"] = self._auxiliary_weight * F.cross_entropy(
+                D.class_logits(fake_features), y
+            )
         matching = self.regularisers.feature_matching
         replaces_g_loss = matching is not None and not matching.adversarial
         g_total = sum(g_penalties.values()) + (0 if replaces_g_loss else g_loss)
         self.g_optimizer.zero_grad(set_to_none=True)
         g_total.backward()
         D.requires_grad_(True)
-        g_grad_norm = _grad_norm(G)
+        g_grad_norm = grad_norm(G)
         self.g_optimizer.step()
         self._after_g_step()
 
@@ -298,9 +359,21 @@ class Trainer:
                 stats["instance_noise_std"] = torch.tensor(noise_std)
         return stats
 
-    def _d_penalties(self, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
+    def _real_batch(self, m: int) -> tuple[Tensor, Tensor | None]:
+        """m real samples, with their labels for a conditional GAN (the fakes of the step
+        take the same labels, so the label marginal matches the data's)."""
+        if self.classes:
+            return self.source.sample_labelled(m, self.rngs["data"])
+        return self.source.sample(m, self.rngs["data"]), None
+
+    @staticmethod
+    def _generate(generator: nn.Module, z: Tensor, y: Tensor | None) -> Tensor:
+        """G(z), or G(z, y) for a conditional GAN."""
+        return generator(z) if y is None else generator(z, y)
+
+    def _d_penalties(self, D: nn.Module, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
         """Weighted penalties on D's loss: gradient penalty, R1, R2, consistency, history."""
-        D, options = self.discriminator, self.regularisers
+        options = self.regularisers
         out: dict[str, Tensor] = {}
         if options.gradient_penalty is not None:
             gp = options.gradient_penalty
@@ -319,13 +392,13 @@ class Trainer:
             out["historical_averaging"] = weight * self.history["discriminator"].penalty()
         return out
 
-    def _g_penalties(self, real: Tensor, fake_features: Tensor) -> dict[str, Tensor]:
+    def _g_penalties(self, D: nn.Module, real: Tensor, fake_features: Tensor) -> dict[str, Tensor]:
         """Weighted terms of G's loss besides the adversarial one."""
         options = self.regularisers
         out: dict[str, Tensor] = {}
         if options.feature_matching is not None:
             with torch.no_grad():
-                real_features = self.discriminator.features(real)
+                real_features = D.features(real)
             out["feature_matching"] = options.feature_matching.weight * feature_matching_loss(
                 real_features, fake_features
             )
@@ -342,7 +415,7 @@ class Trainer:
         if self.generator_ema is not None and ema is not None and self.step >= ema.start:
             self.generator_ema.update_parameters(self.generator)
 
-    def _schedule_learning_rates(self) -> None:
+    def schedule_learning_rates(self) -> None:
         """Set each optimiser's lr to its configured value times the schedule's factor (a
         function of the step alone, so a resumed run needs no scheduler state)."""
         factor = self.config.train.lr_factor_at(self.step)
@@ -371,17 +444,34 @@ class Trainer:
         return ema.module if ema is not None and int(ema.n_averaged) > 0 else self.generator
 
     def sample_fixed(self) -> Tensor:
-        """The sampler on the run's fixed z (eval mode: BatchNorm uses running statistics)."""
-        return self.sample_from(self.fixed_z)
+        """The sampler on the run's fixed z (and labels, one class per row, when
+        conditional), in eval mode: BatchNorm uses running statistics."""
+        if self.fixed_inputs is not None:
+            # pix2pix samples with dropout on: a stream of its own, the same at every grid
+            devices = [self.device] if self.device.type == "cuda" else []
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(derive_seed(self.config.seed, "sample_dropout"))
+                return translation_grid(self)
+        return self.sample_from(self.fixed_z, self.fixed_y)
 
     @torch.no_grad()
-    def sample_from(self, z: Tensor, batch_size: int = 500) -> Tensor:
-        """The sampler on ``z`` in eval mode, in batches; training mode is restored."""
+    def sample_from(self, z: Tensor, y: Tensor | None = None, batch_size: int = 500) -> Tensor:
+        """The sampler on ``z`` (and labels ``y``) in eval mode, in batches; training mode is
+        restored. A conditional sampler without ``y`` cycles through the classes."""
         sampler = self.sampler
+        if self.classes and y is None:
+            y = torch.arange(len(z), device=z.device) % self.classes
         was_training = sampler.training
         sampler.eval()
         try:
-            return torch.cat([sampler(chunk) for chunk in z.split(batch_size)])
+            if y is None:
+                return torch.cat([sampler(chunk) for chunk in z.split(batch_size)])
+            return torch.cat(
+                [
+                    sampler(zc, yc)
+                    for zc, yc in zip(z.split(batch_size), y.split(batch_size), strict=True)
+                ]
+            )
         finally:
             sampler.train(was_training)
 
@@ -411,10 +501,15 @@ class Trainer:
                     for player, average in self.history.items()
                     for k, v in average.state().items()
                 },
+                **{
+                    f"image_pool.{domain}.{k}": v
+                    for domain, pool in self.pools.items()
+                    for k, v in pool.state_dict().items()
+                },
             },
             {
                 "config": self.config.to_dict(),
-                "data": {"shape": list(self.source.shape), "kind": self.source.kind},
+                "data": self.data_info,
                 "elapsed_seconds": self.elapsed,
                 "log_window_start": self._window[0],
                 "gankit_version": __version__,
@@ -441,6 +536,8 @@ class Trainer:
         self._sums = checkpoint.tensors_with_prefix("log.")
         for player, average in self.history.items():
             average.load_state(checkpoint.tensors_with_prefix(f"history.{player}."))
+        for domain, pool in self.pools.items():
+            pool.load_state_dict(checkpoint.tensors_with_prefix(f"image_pool.{domain}."))
         self.step = checkpoint.step
         self.elapsed = float(checkpoint.state.get("elapsed_seconds", 0.0))
         self._window = (int(checkpoint.state.get("log_window_start", self.step)), 0.0)
@@ -475,6 +572,9 @@ class Trainer:
 
     def _modules(self) -> dict[str, nn.Module]:
         modules = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.generator_ba is not None and self.discriminator_a is not None:
+            modules["generator_ba"] = self.generator_ba
+            modules["discriminator_a"] = self.discriminator_a
         if self.generator_ema is not None:
             modules["generator_ema"] = self.generator_ema
         return modules
@@ -530,6 +630,11 @@ class Trainer:
         write_text_atomic(self.run.summary_path, json.dumps(summary, indent=1) + "\n")
 
 
+def _parameters(*modules: nn.Module | None) -> list[nn.Parameter]:
+    """The parameters of every module given (None skipped), in order."""
+    return [p for module in modules if module is not None for p in module.parameters()]
+
+
 def _check_regularisers(config: Config, discriminator: nn.Module) -> None:
     """Refuse regularisers that cannot work with this discriminator, naming the fix."""
     options = config.regularisers
@@ -547,12 +652,6 @@ def _check_regularisers(config: Config, discriminator: nn.Module) -> None:
             "regularisers.consistency needs dropout in the discriminator: set "
             "discriminator.dropout (Wei et al. 2018 use 0.5)"
         )
-
-
-def _grad_norm(module: nn.Module) -> Tensor:
-    """‖∇θ‖₂ over every parameter of ``module`` that has a gradient."""
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    return torch.nn.utils.get_total_norm(grads).detach()
 
 
 def _changed_keys(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:

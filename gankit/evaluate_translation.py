@@ -1,0 +1,210 @@
+"""Evaluate a pix2pix or CycleGAN run on held-out images (``gankit eval`` on such a run).
+
+The inputs are the held-out split of the run's data (``split: heldout``) where its source
+has one, else the run's own data. Metrics (names as ``--metrics`` takes them):
+
+pix2pix (task: paired), against the held-out targets:
+    l1, psnr, ssim       pixel agreement with the target (scikit-image's SSIM)
+    sharpness            variance of the Laplacian of the outputs (targets' as reference)
+    diversity            mean L1 between outputs of one input under different dropout noise
+    fid, labels          FID of the outputs in the shipped digit classifier's features, and
+                         the share the classifier reads as the input's digit (edges2digits)
+CycleGAN (task: unpaired), both directions:
+    cycle                ‖F(G(a)) − a‖₁ and ‖G(F(b)) − b‖₁
+    fid, labels          as above, per direction, for the digit tasks (mnist2digits8x8):
+                         A→B outputs are judged by the 8×8 classifier, B→A by the MNIST one
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from gankit.api import Run
+from gankit.data import PairedImageSource, UnpairedImageSource, build_source
+from gankit.metrics.digits import classifier_info
+from gankit.metrics.reference import EvaluationError, FeatureReference, digit_reference
+from gankit.metrics.translation import diversity, l1_distance, psnr, sharpness, ssim
+
+TRANSLATION_METRICS = {
+    "paired": ("l1", "psnr", "ssim", "sharpness", "diversity", "fid", "labels"),
+    "unpaired": ("cycle", "fid", "labels"),
+}
+DIGIT_JUDGES = {
+    "edges2digits": {"AtoB": "mnist5k"},
+    "mnist2digits8x8": {"AtoB": "digits8x8", "BtoA": "mnist5k"},
+}
+"""The shipped classifier that judges each direction's outputs of the built-in tasks."""
+DRAWS = 4
+"""Outputs per input for the diversity metric."""
+DIVERSITY_INPUTS = 200
+
+
+def evaluate_translation(
+    run: Run, metrics: Iterable[str] | None, samples: int | None, seeds: Sequence[int]
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """Per-seed values of ``metrics`` for translation run ``run``, and their provenance."""
+    task = run.config.task
+    offered = TRANSLATION_METRICS[task]
+    chosen = list(dict.fromkeys(metrics if metrics is not None else offered))
+    unknown = [m for m in chosen if m not in offered]
+    if unknown or not chosen:
+        raise EvaluationError(
+            f"unknown metric(s) {', '.join(unknown) or '(none given)'} for task={task}; "
+            f"choose from {', '.join(offered)}"
+        )
+    judges = DIGIT_JUDGES.get(run.config.data.name, {})
+    judged = [m for m in chosen if m in ("fid", "labels")]
+    if judged and not judges:
+        raise EvaluationError(
+            f"{', '.join(judged)} need a digit task (edges2digits, mnist2digits8x8); "
+            f"data.name={run.config.data.name} has pixel metrics only"
+        )
+    source, split = _heldout(run)
+    references = {direction: digit_reference(name) for direction, name in judges.items()}
+    per_seed: dict[str, list[float]] = {}
+    for seed in seeds:
+        if isinstance(source, PairedImageSource):
+            values = _paired(run, source, chosen, references, samples, seed)
+        else:
+            assert isinstance(source, UnpairedImageSource)
+            values = _unpaired(run, source, chosen, references, samples, seed)
+        for key, value in values.items():
+            per_seed.setdefault(key, []).append(value)
+    provenance = {
+        "inputs": {"source": run.config.data.name, "split": split},
+        "extractor": {
+            direction: {
+                "name": f"gankit digit classifier '{name}'",
+                "sha256": classifier_info(name)["sha256"],
+            }
+            for direction, name in judges.items()
+        }
+        if judged
+        else None,
+        "ssim": "scikit-image structural_similarity, 7×7 window, data range 1",
+        "draws_per_input": DRAWS if "diversity" in chosen else None,
+    }
+    return per_seed, provenance
+
+
+def summarise(per_seed: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
+    """mean, std and the per-seed values of every metric."""
+    return {
+        key: {
+            "mean": statistics.fmean(values),
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "values": values,
+        }
+        for key, values in per_seed.items()
+    }
+
+
+def _heldout(run: Run) -> tuple[Any, str]:
+    """The held-out split of the run's data, or its own data when the source has none."""
+    data = run.config.data
+    if "split" in type(data).model_fields:
+        seen = data.split == "all"
+        note = " (also trained on: the run used split=all)" if seen else ""
+        return build_source(data.model_copy(update={"split": "heldout"})), f"heldout{note}"
+    return run.source, "the run's training data (the source has no held-out split)"
+
+
+def _paired(
+    run: Run,
+    source: PairedImageSource,
+    metrics: list[str],
+    references: dict[str, FeatureReference],
+    samples: int | None,
+    seed: int,
+) -> dict[str, float]:
+    x, y = source.pairs(0, samples)
+    output = _translate(run, x, "AtoB", seed)
+    values: dict[str, float] = {}
+    if "l1" in metrics:
+        values["l1"] = l1_distance(output, y)
+    if "psnr" in metrics:
+        values["psnr"] = psnr(output, y)
+    if "ssim" in metrics:
+        values["ssim"] = ssim(output, y)
+    if "sharpness" in metrics:
+        values["sharpness"] = sharpness(output)
+        values["target_sharpness"] = sharpness(y)
+    if "diversity" in metrics:
+        few = x[:DIVERSITY_INPUTS]
+        draws = torch.stack(
+            [_translate(run, few, "AtoB", seed * DRAWS + k + 1) for k in range(DRAWS)]
+        )
+        values["diversity"] = diversity(draws)
+    labels = None if source.labels is None else source.labels[: len(x)]
+    values.update(_judged(references.get("AtoB"), output, labels, metrics, ""))
+    return values
+
+
+def _unpaired(
+    run: Run,
+    source: UnpairedImageSource,
+    metrics: list[str],
+    references: dict[str, FeatureReference],
+    samples: int | None,
+    seed: int,
+) -> dict[str, float]:
+    a = _scaled(source.domain_a.images[:samples])
+    b = _scaled(source.domain_b.images[:samples])
+    fake_b, fake_a = _translate(run, a, "AtoB", seed), _translate(run, b, "BtoA", seed)
+    values: dict[str, float] = {}
+    if "cycle" in metrics:
+        values["cycle_a"] = l1_distance(_translate(run, fake_b, "BtoA", seed), a)
+        values["cycle_b"] = l1_distance(_translate(run, fake_a, "AtoB", seed), b)
+    directions = (("AtoB", fake_b, source.domain_a), ("BtoA", fake_a, source.domain_b))
+    for direction, output, domain in directions:
+        labels = None if domain.labels is None else domain.labels[: len(output)]
+        suffix = "_ab" if direction == "AtoB" else "_ba"
+        values.update(_judged(references.get(direction), output, labels, metrics, suffix))
+    return values
+
+
+def _judged(
+    reference: FeatureReference | None,
+    output: Tensor,
+    labels: Tensor | None,
+    metrics: list[str],
+    suffix: str,
+) -> dict[str, float]:
+    """FID and label preservation of ``output`` by the classifier of ``reference``."""
+    if reference is None or not {"fid", "labels"} & set(metrics):
+        return {}
+    side = reference.extractor.info["input_size"]  # type: ignore[attr-defined]
+    resized = _resize(output, side)
+    values: dict[str, float] = {}
+    if "fid" in metrics:
+        values[f"fid{suffix}"] = reference.measure(resized, ["fid"])["fid"]
+    if "labels" in metrics:
+        if labels is None:
+            raise EvaluationError("label preservation needs the inputs' labels")
+        read = reference.extractor.features_and_logits(resized)[1].argmax(dim=1).cpu()
+        values[f"label_accuracy{suffix}"] = float((read == labels.cpu()).double().mean())
+    return values
+
+
+def _translate(run: Run, images: Tensor, direction: str, seed: int) -> Tensor:
+    """``run.translate`` in batches of 500, each with its own noise seed."""
+    chunks = images.split(500)
+    return torch.cat([run.translate(c, direction, seed * 1009 + i) for i, c in enumerate(chunks)])
+
+
+def _scaled(images: Tensor) -> Tensor:
+    return images.float().div(127.5).sub(1.0)
+
+
+def _resize(images: Tensor, side: int) -> Tensor:
+    """Images resized to side×side (bilinear, antialiased), as the classifier reads them."""
+    if images.shape[-1] == side:
+        return images
+    resized = F.interpolate(images, size=(side, side), mode="bilinear", antialias=True)
+    return resized.clamp(-1, 1)
