@@ -331,6 +331,7 @@ def _info(args: argparse.Namespace) -> int:
     config = yaml.safe_load(run.config_path.read_text())
     print(f"run         {run.path}")
     print(f"preset      {config.get('preset')}")
+    print(f"task        {config.get('task', 'unconditional')}")
     print(f"data        {config['data']['name']}")
     print(f"networks    G={config['generator']['name']} D={config['discriminator']['name']}")
     print(f"objective   {config['objective']['name']}")

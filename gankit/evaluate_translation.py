@@ -7,12 +7,15 @@ pix2pix (task: paired), against the held-out targets:
     l1, psnr, ssim       pixel agreement with the target (scikit-image's SSIM)
     sharpness            variance of the Laplacian of the outputs (targets' as reference)
     diversity            mean L1 between outputs of one input under different dropout noise
-    fid, labels          FID of the outputs in the shipped digit classifier's features, and
-                         the share the classifier reads as the input's digit (edges2digits)
+    fid, labels          FID of the outputs against the held-out targets in the shipped
+                         digit classifier's features, and the share the classifier reads as
+                         the input's digit (edges2digits)
 CycleGAN (task: unpaired), both directions:
     cycle                ‖F(G(a)) − a‖₁ and ‖G(F(b)) − b‖₁
-    fid, labels          as above, per direction, for the digit tasks (mnist2digits8x8):
-                         A→B outputs are judged by the 8×8 classifier, B→A by the MNIST one
+    fid, labels          as above, per direction against the other domain's held-out
+                         images, for the digit tasks (mnist2digits8x8):
+                         A→B outputs are judged by the 8×8 classifier (on their central
+                         20/28, where the digit sits), B→A by the MNIST one
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from torch import Tensor
 
 from gankit.api import Run
 from gankit.data import PairedImageSource, UnpairedImageSource, build_source
+from gankit.data.translation import MNIST_BOX
 from gankit.metrics.digits import classifier_info
-from gankit.metrics.reference import EvaluationError, FeatureReference, digit_reference
+from gankit.metrics.reference import DigitExtractor, EvaluationError, FeatureReference
 from gankit.metrics.translation import diversity, l1_distance, psnr, sharpness, ssim
 
 TRANSLATION_METRICS = {
@@ -40,6 +44,9 @@ DIGIT_JUDGES = {
     "mnist2digits8x8": {"AtoB": "digits8x8", "BtoA": "mnist5k"},
 }
 """The shipped classifier that judges each direction's outputs of the built-in tasks."""
+JUDGE_BOX = {"digits8x8": MNIST_BOX}
+"""The central share of the frame a classifier reads: the 8×8 classifier sees digits that
+fill their frame, so MNIST-framed outputs are cropped to their digit box first."""
 DRAWS = 4
 """Outputs per input for the diversity metric."""
 DIVERSITY_INPUTS = 200
@@ -66,7 +73,10 @@ def evaluate_translation(
             f"data.name={run.config.data.name} has pixel metrics only"
         )
     source, split = _heldout(run)
-    references = {direction: digit_reference(name) for direction, name in judges.items()}
+    references = {
+        direction: _target_reference(name, _targets(source, direction))
+        for direction, name in judges.items()
+    }
     per_seed: dict[str, list[float]] = {}
     for seed in seeds:
         if isinstance(source, PairedImageSource):
@@ -105,6 +115,21 @@ def summarise(per_seed: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _targets(source: Any, direction: str) -> Tensor:
+    """The real images of the domain ``direction`` translates into, in [−1, 1]."""
+    if isinstance(source, PairedImageSource):
+        return source.pairs()[1]
+    domain = source.domain_b if direction == "AtoB" else source.domain_a
+    return _scaled(domain.images)
+
+
+def _target_reference(name: str, targets: Tensor) -> FeatureReference:
+    """Classifier ``name`` with the real target-domain images, seen as it sees the outputs,
+    as reference: FID then compares outputs with real images through the same view."""
+    extractor = DigitExtractor(name)
+    return FeatureReference(extractor, _view(targets, extractor.info), {"source": name})
+
+
 def _heldout(run: Run) -> tuple[Any, str]:
     """The held-out split of the run's data, or its own data when the source has none."""
     data = run.config.data
@@ -123,7 +148,9 @@ def _paired(
     samples: int | None,
     seed: int,
 ) -> dict[str, float]:
-    x, y = source.pairs(0, samples)
+    x, y = source.pairs()
+    chosen = _subset(len(x), samples)
+    x, y = x[chosen], y[chosen]
     output = _translate(run, x, "AtoB", seed)
     values: dict[str, float] = {}
     if "l1" in metrics:
@@ -141,7 +168,7 @@ def _paired(
             [_translate(run, few, "AtoB", seed * DRAWS + k + 1) for k in range(DRAWS)]
         )
         values["diversity"] = diversity(draws)
-    labels = None if source.labels is None else source.labels[: len(x)]
+    labels = None if source.labels is None else source.labels[chosen.to(source.labels.device)]
     values.update(_judged(references.get("AtoB"), output, labels, metrics, ""))
     return values
 
@@ -154,16 +181,21 @@ def _unpaired(
     samples: int | None,
     seed: int,
 ) -> dict[str, float]:
-    a = _scaled(source.domain_a.images[:samples])
-    b = _scaled(source.domain_b.images[:samples])
+    chosen_a = _subset(len(source.domain_a), samples)
+    chosen_b = _subset(len(source.domain_b), samples)
+    a = _scaled(source.domain_a.images[chosen_a])
+    b = _scaled(source.domain_b.images[chosen_b])
     fake_b, fake_a = _translate(run, a, "AtoB", seed), _translate(run, b, "BtoA", seed)
     values: dict[str, float] = {}
     if "cycle" in metrics:
         values["cycle_a"] = l1_distance(_translate(run, fake_b, "BtoA", seed), a)
         values["cycle_b"] = l1_distance(_translate(run, fake_a, "AtoB", seed), b)
-    directions = (("AtoB", fake_b, source.domain_a), ("BtoA", fake_a, source.domain_b))
-    for direction, output, domain in directions:
-        labels = None if domain.labels is None else domain.labels[: len(output)]
+    directions = (
+        ("AtoB", fake_b, source.domain_a, chosen_a),
+        ("BtoA", fake_a, source.domain_b, chosen_b),
+    )
+    for direction, output, domain, chosen in directions:
+        labels = None if domain.labels is None else domain.labels[chosen]
         suffix = "_ab" if direction == "AtoB" else "_ba"
         values.update(_judged(references.get(direction), output, labels, metrics, suffix))
     return values
@@ -179,8 +211,7 @@ def _judged(
     """FID and label preservation of ``output`` by the classifier of ``reference``."""
     if reference is None or not {"fid", "labels"} & set(metrics):
         return {}
-    side = reference.extractor.info["input_size"]  # type: ignore[attr-defined]
-    resized = _resize(output, side)
+    resized = _view(output, reference.extractor.info)  # type: ignore[attr-defined]
     values: dict[str, float] = {}
     if "fid" in metrics:
         values[f"fid{suffix}"] = reference.measure(resized, ["fid"])["fid"]
@@ -190,6 +221,14 @@ def _judged(
         read = reference.extractor.features_and_logits(resized)[1].argmax(dim=1).cpu()
         values[f"label_accuracy{suffix}"] = float((read == labels.cpu()).double().mean())
     return values
+
+
+def _subset(count: int, samples: int | None) -> Tensor:
+    """Indices of ``samples`` of ``count`` inputs (all when None), drawn once from a fixed
+    seed so that every class of a sorted data set is represented."""
+    if samples is None or samples >= count:
+        return torch.arange(count)
+    return torch.randperm(count, generator=torch.Generator().manual_seed(0))[:samples]
 
 
 def _translate(run: Run, images: Tensor, direction: str, seed: int) -> Tensor:
@@ -202,9 +241,15 @@ def _scaled(images: Tensor) -> Tensor:
     return images.float().div(127.5).sub(1.0)
 
 
-def _resize(images: Tensor, side: int) -> Tensor:
-    """Images resized to side×side (bilinear, antialiased), as the classifier reads them."""
-    if images.shape[-1] == side:
+def _view(images: Tensor, info: dict[str, Any]) -> Tensor:
+    """Images as the classifier described by ``info`` reads them: the central box where
+    its digits sit (:data:`JUDGE_BOX`), resized to its input size (bicubic, antialiased)."""
+    side = images.shape[-1]
+    box = round(side * JUDGE_BOX.get(info["name"], 1.0))
+    start = (side - box) // 2
+    images = images[..., start : start + box, start : start + box]
+    size = info["input_size"]
+    if box == size:
         return images
-    resized = F.interpolate(images, size=(side, side), mode="bilinear", antialias=True)
+    resized = F.interpolate(images, size=(size, size), mode="bicubic", antialias=True)
     return resized.clamp(-1, 1)

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from safetensors.torch import save_file
 
 import gankit
@@ -16,7 +17,7 @@ from gankit.evaluate import (
     read_evaluation,
     write_evaluation,
 )
-from gankit.metrics.digits import scale_images
+from gankit.metrics.digits import classifier_info, heldout_data, scale_images
 from gankit.metrics.inception import synthetic_weights
 
 TINY_DIGITS = {
@@ -145,3 +146,30 @@ def test_the_inception_extractor_measures_against_the_heldout_split(tmp_path):
         evaluate(run.path, ["classes"], extractor="inception", inception_weights=weights)
     with pytest.raises(EvaluationError, match="unknown extractor 'vgg'"):
         evaluate(run.path, extractor="vgg")
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("eval") / "conditional"
+    overrides = {**TINY_DIGITS, "task": "conditional", "train.steps": 2}
+    return gankit.train("dcgan-digits8x8", overrides, run_dir=path, progress=False)
+
+
+def test_conditional_accuracy_of_a_perfect_conditional_generator_is_the_classifiers(
+    conditional_run,
+):
+    run = gankit.load(conditional_run.path)
+    images, labels = heldout_data("digits8x8")
+    order = torch.argsort(labels, stable=True)  # 36 of each digit, in label order
+    assert torch.equal(run.labels_for(360), labels[order])
+    run.sample = lambda n, seed=0, label=None: scale_images(images[order][:n])
+    metrics = evaluate(run, samples=360)["metrics"]
+    recorded = classifier_info("digits8x8")["heldout_accuracy"]
+    assert metrics["conditional_accuracy"]["mean"] == pytest.approx(recorded, abs=1e-12)
+    assert metrics["class_fid_mean"]["mean"] == pytest.approx(0.0, abs=1e-6)  # real = real
+    assert {f"class_fid_{k}" for k in range(10)} <= set(metrics)
+
+
+def test_conditional_metrics_need_a_conditional_run(digits_run):
+    with pytest.raises(EvaluationError, match="cacc measure a conditional run"):
+        evaluate(digits_run.path, ["fid", "cacc"])

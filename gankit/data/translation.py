@@ -225,7 +225,11 @@ class Mnist2Digits8x8Options(SourceOptions):
     """Options of ``mnist2digits8x8``."""
 
     name: Literal["mnist2digits8x8"] = "mnist2digits8x8"
-    size: int = Field(MNIST_SIDE, ge=4, description="Both domains resized to size×size (≥ 4).")
+    size: int = Field(
+        MNIST_SIDE,
+        ge=8,
+        description="Side of both domains (≥ 8); the 8×8 digits fill its central 20/28.",
+    )
     split: Split = Field("all", description=SPLIT_DESCRIPTION + " Applied to both domains.")
 
 
@@ -348,12 +352,25 @@ def _edge_maps(images: Tensor, sigma: float) -> Tensor:
     return edges.to(torch.uint8).mul_(255).unsqueeze(1)
 
 
+MNIST_BOX = 20 / 28
+"""MNIST's digits are scaled into a 20×20 box of their 28×28 frame (LeCun et al. 1998)."""
+
+
 @SOURCES.register("mnist2digits8x8", options=Mnist2Digits8x8Options)
 def mnist2digits8x8(options: Mnist2Digits8x8Options) -> UnpairedImageSource:
     """Embedded MNIST digits (A) and scikit-learn's 8×8 digits (B) at one size, a small
-    unpaired task; both keep their labels for evaluation."""
+    unpaired task; both keep their labels for evaluation.
+
+    The 8×8 digits fill their frame; they are brought to MNIST's framing — resized to the
+    central box of :data:`MNIST_BOX` of the side, zero margins around — so that the two
+    domains differ in style (resolution, stroke), not in where the digit sits."""
     domain_a = mnist5k(Mnist5kOptions(split=options.split, size=options.size))
-    domain_b = digits8x8(Digits8x8Options(split=options.split, size=options.size))
+    box = round(options.size * MNIST_BOX)
+    small = digits8x8(Digits8x8Options(split=options.split, size=box))
+    before = (options.size - box) // 2
+    after = options.size - box - before
+    framed = F.pad(small.images, (before, after, before, after))
+    domain_b = TensorImageSource(framed, small.labels, small.class_names, name="digits8x8")
     return UnpairedImageSource(domain_a, domain_b, name="mnist2digits8x8")
 
 

@@ -368,3 +368,12 @@ def test_options_reject_unknown_keys_and_bad_values(tmp_path):
         UnpairedFoldersOptions(path=str(tmp_path), split="val")
     with pytest.raises(ValidationError, match="size"):
         Edges2DigitsOptions(size=2)
+
+
+def test_the_8x8_digits_take_mnists_framing():
+    source = build_source(Mnist2Digits8x8Options(split="heldout"))
+    b = source.domain_b.images  # (360, 1, 28, 28): 8×8 digits resized into the 20×20 box
+    assert b.shape == (360, 1, 28, 28)
+    assert b[..., :4, :].max() == 0 and b[..., 24:, :].max() == 0
+    assert b[..., :, :4].max() == 0 and b[..., :, 24:].max() == 0
+    assert (b[..., 4:24, 4:24].flatten(1).max(dim=1).values > 128).all()
