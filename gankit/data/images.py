@@ -198,8 +198,9 @@ def image_files(root: Path) -> list[Path]:
     )
 
 
-def load_image(path: Path, mode: str, size: int, crop: str) -> Tensor:
-    """Decode one file into uint8 (C, size, size): EXIF rotation, mode conversion, crop, resize."""
+def read_image(path: Path, mode: str, where: str = "") -> Tensor:
+    """Decode one file into uint8 (C, h, w) in PIL ``mode`` ("L" or "RGB"), EXIF rotation
+    applied; an unreadable file → DataError naming it (after ``where``, if given)."""
     try:
         with Image.open(path) as opened:
             image = ImageOps.exif_transpose(opened)
@@ -209,9 +210,15 @@ def load_image(path: Path, mode: str, size: int, crop: str) -> Tensor:
                 image = image.convert("RGBA")  # palette/transparency: go through RGBA
             array = np.asarray(image.convert(mode))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise DataError(f"cannot read image {path}: {error}") from None
+        prefix = f"{where}: " if where else ""
+        raise DataError(f"{prefix}cannot read image {path}: {error}") from None
     pixels = torch.from_numpy(array.copy()).reshape(array.shape[0], array.shape[1], -1)
-    pixels = pixels.permute(2, 0, 1)  # (C, h, w)
+    return pixels.permute(2, 0, 1)
+
+
+def load_image(path: Path, mode: str, size: int, crop: str) -> Tensor:
+    """Decode one file into uint8 (C, size, size): EXIF rotation, mode conversion, crop, resize."""
+    pixels = read_image(path, mode)  # (C, h, w)
     if crop == "center":
         side = min(pixels.shape[1:])
         top, left = (pixels.shape[1] - side) // 2, (pixels.shape[2] - side) // 2

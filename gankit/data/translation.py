@@ -15,10 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
 from pydantic import Field
 from torch import Tensor
 from tqdm import tqdm
@@ -32,6 +30,7 @@ from gankit.data.images import (
     digits8x8,
     image_files,
     mnist5k,
+    read_image,
     resize_images,
 )
 from gankit.data.registry import SOURCES
@@ -249,7 +248,7 @@ def aligned(options: AlignedOptions) -> PairedImageSource:
 def _halves(path: Path, mode: str, size: int) -> tuple[Tensor, Tensor]:
     """Decode an A|B image, cut it into its left (A) and right (B) halves, resize each to
     size×size."""
-    image = _read_image(path, mode, "aligned")
+    image = read_image(path, mode, "aligned")
     width = image.shape[2]
     if width % 2:
         raise DataError(
@@ -281,7 +280,7 @@ def paired_folders(options: PairedFoldersOptions) -> PairedImageSource:
     mode = "L" if options.greyscale else "RGB"
 
     def load(path: Path) -> Tensor:
-        return resize_images(_read_image(path, mode, "paired_folders")[None], options.size)[0]
+        return resize_images(read_image(path, mode, "paired_folders")[None], options.size)[0]
 
     input_images = torch.stack(_load_all([inputs[n] for n in names], inputs_root.name, load))
     target_images = torch.stack(_load_all([targets[n] for n in names], targets_root.name, load))
@@ -313,7 +312,7 @@ def unpaired_folders(options: UnpairedFoldersOptions) -> UnpairedImageSource:
     hint = f"; an unpaired data set holds {options.split}A and {options.split}B"
 
     def load(path: Path) -> Tensor:
-        image = _read_image(path, mode, "unpaired_folders")
+        image = read_image(path, mode, "unpaired_folders")
         side = min(image.shape[1:])
         top, left = (image.shape[1] - side) // 2, (image.shape[2] - side) // 2
         return resize_images(image[None, :, top : top + side, left : left + side], options.size)[0]
@@ -394,20 +393,3 @@ def _load_all(files: list[Path], description: str, load: Callable[[Path], T]) ->
         files, desc=f"loading {description}", leave=False, disable=len(files) <= PROGRESS_MIN_FILES
     )
     return [load(path) for path in progress]
-
-
-def _read_image(path: Path, mode: str, where: str) -> Tensor:
-    """Decode one file into uint8 (C, h, w) in PIL ``mode`` ("L" or "RGB"), EXIF rotation
-    applied; an unreadable file → DataError naming it."""
-    try:
-        with Image.open(path) as opened:
-            image = ImageOps.exif_transpose(opened)
-            if image.mode.startswith("I;16"):  # PIL would clip 16-bit grey at 255
-                image = Image.fromarray(np.rint(np.asarray(image) / 257).astype(np.uint8))
-            elif image.mode in ("P", "PA") or "transparency" in image.info:
-                image = image.convert("RGBA")  # palette/transparency: go through RGBA
-            array = np.asarray(image.convert(mode))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise DataError(f"{where}: cannot read image {path}: {error}") from None
-    pixels = torch.from_numpy(array.copy()).reshape(array.shape[0], array.shape[1], -1)
-    return pixels.permute(2, 0, 1)
