@@ -35,7 +35,15 @@ def gen(seed: int) -> torch.Generator:
 
 
 def test_registry_lists_every_source_with_summary_and_field_docs():
-    expected = set(TOY_NAMES) | {"mnist5k", "digits8x8", "folder", "idx"}
+    images = {"mnist5k", "digits8x8", "folder", "idx"}
+    translation = {
+        "aligned",
+        "paired_folders",
+        "edges2digits",
+        "unpaired_folders",
+        "mnist2digits8x8",
+    }
+    expected = set(TOY_NAMES) | images | translation
     assert set(SOURCES.names()) == expected
     for entry in SOURCES:
         assert entry.summary
