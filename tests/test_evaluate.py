@@ -89,7 +89,7 @@ def train_split_run(tmp_path_factory):
 
 def _sampler_of(images):
     """A stand-in for G that returns ``images`` (uint8) scaled to [−1, 1], first n of them."""
-    return lambda n, seed=0: scale_images(images[:n])
+    return lambda n, seed=0, label=None: scale_images(images[:n])
 
 
 def test_memorisation_tells_a_copier_from_a_generator_of_new_digits(train_split_run):
