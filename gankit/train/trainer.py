@@ -444,8 +444,9 @@ class Trainer:
         return ema.module if ema is not None and int(ema.n_averaged) > 0 else self.generator
 
     def sample_fixed(self) -> Tensor:
-        """The sampler on the run's fixed z (and labels, one class per row, when
-        conditional), in eval mode: BatchNorm uses running statistics."""
+        """What the sample grids show, in eval mode (BatchNorm uses running statistics): the
+        sampler on the run's fixed z (and labels, one class per row, when conditional), or
+        for a translation run rows of input | output | target on its fixed inputs."""
         if self.fixed_inputs is not None:
             # pix2pix samples with dropout on: a stream of its own, the same at every grid
             devices = [self.device] if self.device.type == "cuda" else []
