@@ -31,7 +31,7 @@ from torch import Tensor
 from gankit.api import Run
 from gankit.data import PairedImageSource, UnpairedImageSource, build_source
 from gankit.data.translation import MNIST_BOX
-from gankit.metrics.digits import classifier_info
+from gankit.metrics.digits import classifier_info, scale_images
 from gankit.metrics.reference import DigitExtractor, EvaluationError, FeatureReference
 from gankit.metrics.translation import diversity, l1_distance, psnr, sharpness, ssim
 
@@ -120,7 +120,7 @@ def _targets(source: Any, direction: str) -> Tensor:
     if isinstance(source, PairedImageSource):
         return source.pairs()[1]
     domain = source.domain_b if direction == "AtoB" else source.domain_a
-    return _scaled(domain.images)
+    return scale_images(domain.images)
 
 
 def _target_reference(name: str, targets: Tensor) -> FeatureReference:
@@ -183,8 +183,8 @@ def _unpaired(
 ) -> dict[str, float]:
     chosen_a = _subset(len(source.domain_a), samples)
     chosen_b = _subset(len(source.domain_b), samples)
-    a = _scaled(source.domain_a.images[chosen_a])
-    b = _scaled(source.domain_b.images[chosen_b])
+    a = scale_images(source.domain_a.images[chosen_a])
+    b = scale_images(source.domain_b.images[chosen_b])
     fake_b, fake_a = _translate(run, a, "AtoB", seed), _translate(run, b, "BtoA", seed)
     values: dict[str, float] = {}
     if "cycle" in metrics:
@@ -235,10 +235,6 @@ def _translate(run: Run, images: Tensor, direction: str, seed: int) -> Tensor:
     """``run.translate`` in batches of 500, each with its own noise seed."""
     chunks = images.split(500)
     return torch.cat([run.translate(c, direction, seed * 1009 + i) for i, c in enumerate(chunks)])
-
-
-def _scaled(images: Tensor) -> Tensor:
-    return images.float().div(127.5).sub(1.0)
 
 
 def _view(images: Tensor, info: dict[str, Any]) -> Tensor:

@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from gankit.data import DataSource, PairedImageSource, UnpairedImageSource
+from gankit.metrics.digits import scale_images
 from gankit.objectives.translation import cycle_consistency_loss, identity_loss, l1_loss
 from gankit.optim import grad_norm
 
@@ -133,12 +134,12 @@ def fixed_inputs(source: DataSource, count: int, seed: int) -> dict[str, Tensor]
     generator = torch.Generator().manual_seed(seed)
     if isinstance(source, PairedImageSource):
         index = torch.randperm(len(source), generator=generator)[:count]
-        return {"x": _scaled(source.inputs, index), "y": _scaled(source.targets, index)}
+        return {"x": scale_images(source.inputs[index]), "y": scale_images(source.targets[index])}
     if isinstance(source, UnpairedImageSource):
         a, b = source.domain_a.images, source.domain_b.images
         index_a = torch.randperm(len(a), generator=generator)[:count]
         index_b = torch.randperm(len(b), generator=generator)[:count]
-        return {"a": _scaled(a, index_a), "b": _scaled(b, index_b)}
+        return {"a": scale_images(a[index_a]), "b": scale_images(b[index_b])}
     return None
 
 
@@ -169,10 +170,6 @@ def translation_grid(trainer: Trainer) -> Tensor:
     channels = max(t.shape[1] for row in rows for t in row)
     images = [torch.stack([_channels(t, channels) for t in row], dim=1) for row in rows]
     return torch.cat(images).flatten(0, 1)  # (rows·3, C, H, W), row-major
-
-
-def _scaled(images: Tensor, index: Tensor) -> Tensor:
-    return images[index.to(images.device)].float().div(127.5).sub(1.0)
 
 
 def _channels(images: Tensor, channels: int) -> Tensor:
