@@ -266,6 +266,8 @@ def test_lab_lists_every_experiment_and_runs_one(tmp_path):
         "bend-noise",
         "wgan-curve",
         "why-generate",
+        "l1-vs-gan",
+        "cycle-vs-not",
     }
     out = gankit("lab", "bilinear-game", "--out", str(tmp_path), "--set", "steps=50").stdout
     assert "back at (2.0, 3.0) after 6 steps" in out

@@ -12,12 +12,14 @@ import inspect
 import json
 import math
 import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 from matplotlib.figure import Figure
 
 from gankit.errors import GankitError
@@ -84,6 +86,21 @@ def single_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def fresh_run_dir(path: Path, preset: str) -> Path:
+    """``path``, with a previous run of ``preset`` there removed (a rerun of an experiment
+    replaces its runs); any other directory there is left alone, and the Trainer picks a free
+    name next to it."""
+    config = path / "config.yaml"
+    if config.is_file():
+        try:
+            previous = (yaml.safe_load(config.read_text()) or {}).get("preset")
+        except yaml.YAMLError:
+            previous = None
+        if previous == preset:
+            shutil.rmtree(path)
+    return path
 
 
 def run_experiment(name: str, **options: Any) -> LabResult:

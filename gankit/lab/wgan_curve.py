@@ -51,7 +51,6 @@ for the training subset before the first step, so ``config.yaml`` in their run d
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-import yaml
 from matplotlib.figure import Figure
 from scipy import stats
 from torch import Tensor, nn
@@ -69,7 +67,14 @@ from gankit.api import train
 from gankit.data.base import TensorImageSource
 from gankit.data.images import Mnist5kOptions, mnist5k
 from gankit.estimate import estimate
-from gankit.lab.base import LabError, LabResult, experiment, finish, single_thread
+from gankit.lab.base import (
+    LabError,
+    LabResult,
+    experiment,
+    finish,
+    fresh_run_dir,
+    single_thread,
+)
 from gankit.metrics.divergences import wasserstein1_empirical
 from gankit.prior import Prior
 from gankit.train.callbacks import Callback
@@ -303,20 +308,6 @@ class CurveCallback(Callback):
             self.points.append({"step": step, "logged": logged, **self.probe.measure(trainer)})
 
 
-def _fresh_run_dir(path: Path) -> Path:
-    """``path``, with a previous run of this experiment there removed (a rerun replaces it);
-    any other directory there is left alone, and the Trainer picks a free name next to it."""
-    config = path / "config.yaml"
-    if config.is_file():
-        try:
-            preset = (yaml.safe_load(config.read_text()) or {}).get("preset")
-        except yaml.YAMLError:
-            preset = None
-        if preset == PRESET:
-            shutil.rmtree(path)
-    return path
-
-
 def spearman(a: list[float], b: list[float]) -> float:
     """Spearman's rank correlation of two equal-length sequences (NaN if either is constant
     or shorter than 3)."""
@@ -399,7 +390,7 @@ def wgan_curve(
                 callback = CurveCallback(training, probe, every, bar)
                 run = train(
                     config,
-                    run_dir=_fresh_run_dir(runs_root / game),
+                    run_dir=fresh_run_dir(runs_root / game, PRESET),
                     callbacks=[callback],
                     progress=False,
                 )
