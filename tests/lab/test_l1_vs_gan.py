@@ -28,8 +28,10 @@ def test_short_run_writes_a_table_of_every_arm(short_run):
 
 
 @pytest.mark.slow
-def test_the_l1_loss_is_what_makes_outputs_agree_with_their_targets(short_run):
-    # the arm with λ = 0 is the only one that does not minimise the pixel distance
+def test_early_in_training_only_the_l1_term_pulls_outputs_to_their_targets(short_run):
+    # after 60 steps the adversarial loss alone has not yet found the digits; the arms with
+    # λ = 100 minimise the pixel distance directly (later the cGAN alone catches up on this
+    # task, where the edges pin the digit down: see the README's table)
     arms = short_run[1].numbers["arms"]
     for with_l1 in ("L1", "L1 + cGAN"):
         assert arms[with_l1]["l1"] < arms["cGAN"]["l1"]
