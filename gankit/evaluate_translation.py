@@ -15,7 +15,9 @@ CycleGAN (task: unpaired), both directions:
     fid, labels          as above, per direction against the other domain's held-out
                          images, for the digit tasks (mnist2digits8x8):
                          A→B outputs are judged by the 8×8 classifier (on their central
-                         20/28, where the digit sits), B→A by the MNIST one
+                         20/28, where the digit sits), B→A by the MNIST one; with labels
+                         also the baseline of no translation, the same classifier reading
+                         the inputs themselves (label_accuracy_ab_unchanged, …_ba_unchanged)
 """
 
 from __future__ import annotations
@@ -191,13 +193,19 @@ def _unpaired(
         values["cycle_a"] = l1_distance(_translate(run, fake_b, "BtoA", seed), a)
         values["cycle_b"] = l1_distance(_translate(run, fake_a, "AtoB", seed), b)
     directions = (
-        ("AtoB", fake_b, source.domain_a, chosen_a),
-        ("BtoA", fake_a, source.domain_b, chosen_b),
+        ("AtoB", a, fake_b, source.domain_a, chosen_a),
+        ("BtoA", b, fake_a, source.domain_b, chosen_b),
     )
-    for direction, output, domain, chosen in directions:
+    for direction, inputs, output, domain, chosen in directions:
         labels = None if domain.labels is None else domain.labels[chosen]
         suffix = "_ab" if direction == "AtoB" else "_ba"
-        values.update(_judged(references.get(direction), output, labels, metrics, suffix))
+        reference = references.get(direction)
+        values.update(_judged(reference, output, labels, metrics, suffix))
+        if "labels" in metrics and reference is not None:
+            # the baseline of translating nothing: the target domain's classifier reads the
+            # inputs as they are
+            unchanged = _judged(reference, inputs, labels, ["labels"], suffix)
+            values[f"label_accuracy{suffix}_unchanged"] = unchanged[f"label_accuracy{suffix}"]
     return values
 
 
