@@ -9,7 +9,9 @@ the same initial weights and see the same data order; the runs are kept under
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from tqdm.auto import tqdm
 from gankit.api import Run, train
 from gankit.data import PairedImageSource, UnpairedImageSource, build_source
 from gankit.evaluate import evaluate
-from gankit.lab.base import LabError, fresh_run_dir
+from gankit.lab.base import LabError, fresh_run_dir, single_thread
 from gankit.metrics.digits import scale_images
 from gankit.train.callbacks import Callback
 from gankit.train.trainer import Trainer
@@ -87,13 +89,47 @@ def train_arms(
     return runs
 
 
-def measure_arms(runs: Mapping[str, Run], metrics: Sequence[str]) -> dict[str, dict[str, float]]:
-    """``gankit eval``'s translation ``metrics`` of every arm's run, on the held-out images
-    (one seed: one draw of pix2pix's dropout noise)."""
-    return {
-        name: {key: value["mean"] for key, value in evaluate(run, list(metrics))["metrics"].items()}
-        for name, run in runs.items()
+@dataclass
+class Ablation:
+    """The arms' runs, their numbers (``seed``, ``steps``, ``arms``: arm → metric → value,
+    ``seconds``) and the held-out images a figure shows (see :func:`heldout_images`)."""
+
+    runs: dict[str, Run]
+    numbers: dict[str, Any]
+    shown: dict[str, Tensor]
+
+
+def run_ablation(
+    experiment: str,
+    preset: str,
+    arms: Mapping[str, Mapping[str, Any]],
+    metrics: Sequence[str],
+    *,
+    out_dir: str | Path,
+    seed: int,
+    steps: int,
+    progress: bool,
+    shown: int = 10,
+) -> Ablation:
+    """Train every arm on one torch thread (:func:`train_arms`), measure it with
+    ``gankit eval``'s translation ``metrics`` on the held-out images (one seed: one draw of
+    pix2pix's dropout noise) and pick ``shown`` held-out images for the figure."""
+    wall = time.perf_counter()
+    with single_thread():
+        runs = train_arms(
+            experiment, preset, arms, out_dir=out_dir, seed=seed, steps=steps, progress=progress
+        )
+        measured = {
+            name: {k: v["mean"] for k, v in evaluate(run, list(metrics))["metrics"].items()}
+            for name, run in runs.items()
+        }
+    numbers = {
+        "seed": seed,
+        "steps": steps,
+        "arms": measured,
+        "seconds": time.perf_counter() - wall,
     }
+    return Ablation(runs, numbers, heldout_images(next(iter(runs.values())), shown))
 
 
 def heldout_images(run: Run, count: int) -> dict[str, Tensor]:

@@ -25,15 +25,14 @@ the target style, while it loses the labels and the way back.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from gankit.lab.ablation import draw_rows, draw_table, heldout_images, measure_arms, train_arms
-from gankit.lab.base import LabResult, experiment, finish, single_thread
+from gankit.lab.ablation import draw_rows, draw_table, run_ablation
+from gankit.lab.base import LabResult, experiment, finish
 from gankit.viz import new_figure
 
 NAME = "cycle-vs-not"
@@ -49,8 +48,6 @@ COLUMNS = (
     ("FID\nA→B ↓", "fid_ab", ".1f"),
     ("FID\nB→A ↓", "fid_ba", ".1f"),
 )
-SHOWN = 10
-"""Held-out images of each domain drawn in the figure."""
 
 
 @experiment(NAME, "CycleGAN with and without the cycle loss: labels and the way back")
@@ -60,27 +57,17 @@ def cycle_vs_not(
     """Train ``cyclegan-digits`` with and without its cycle loss for ``steps`` steps each
     (learning rates decaying linearly to 0 over the second half) and measure both on the
     held-out digits of each domain."""
-    wall = time.perf_counter()
-    with single_thread():
-        runs = train_arms(
-            NAME, PRESET, ARMS, out_dir=out_dir, seed=seed, steps=steps, progress=progress
-        )
-        measured = measure_arms(runs, METRICS)
-        shown = heldout_images(next(iter(runs.values())), SHOWN)
-        outputs = {
-            name: {
-                "AtoB": run.translate(shown["a"], "AtoB"),
-                "BtoA": run.translate(shown["b"], "BtoA"),
-            }
-            for name, run in runs.items()
-        }
-    numbers: dict[str, Any] = {
-        "seed": seed,
-        "steps": steps,
-        "arms": {name: dict(values) for name, values in measured.items()},
-        "seconds": time.perf_counter() - wall,
+    ablation = run_ablation(
+        NAME, PRESET, ARMS, METRICS, out_dir=out_dir, seed=seed, steps=steps, progress=progress
+    )
+    a, b = ablation.shown["a"], ablation.shown["b"]
+    outputs = {
+        name: {"AtoB": run.translate(a, "AtoB"), "BtoA": run.translate(b, "BtoA")}
+        for name, run in ablation.runs.items()
     }
-    return finish(NAME, numbers, _report(numbers), _draw(numbers, shown, outputs), out_dir)
+    numbers = ablation.numbers
+    figure = _draw(numbers, ablation.shown, outputs)
+    return finish(NAME, numbers, _report(numbers), figure, out_dir)
 
 
 def _report(numbers: dict[str, Any]) -> list[str]:

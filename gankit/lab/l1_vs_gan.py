@@ -28,15 +28,14 @@ together are sharp and faithful.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from gankit.lab.ablation import draw_rows, draw_table, heldout_images, measure_arms, train_arms
-from gankit.lab.base import LabResult, experiment, finish, single_thread
+from gankit.lab.ablation import draw_rows, draw_table, run_ablation
+from gankit.lab.base import LabResult, experiment, finish
 from gankit.viz import new_figure
 
 NAME = "l1-vs-gan"
@@ -56,8 +55,6 @@ COLUMNS = (
     ("sharpness", "sharpness", ".3f"),
     ("digit\nread ↑", "label_accuracy", ".3f"),
 )
-SHOWN = 10
-"""Held-out inputs drawn in the figure."""
 
 
 @experiment(NAME, "pix2pix with L1 only, cGAN only and both: L1 alone is blurry")
@@ -67,20 +64,14 @@ def l1_vs_gan(
     """Train the three loss arms of ``pix2pix-edges2digits`` for ``steps`` steps each
     (learning rates decaying linearly to 0 over the second half) and measure each on the
     held-out edge maps."""
-    wall = time.perf_counter()
-    with single_thread():
-        runs = train_arms(
-            NAME, PRESET, ARMS, out_dir=out_dir, seed=seed, steps=steps, progress=progress
-        )
-        measured = measure_arms(runs, METRICS)
-        shown = heldout_images(next(iter(runs.values())), SHOWN)
-        outputs = {name: run.translate(shown["x"], seed=seed) for name, run in runs.items()}
-    numbers: dict[str, Any] = {
-        "seed": seed,
-        "steps": steps,
-        "arms": {name: dict(values) for name, values in measured.items()},
-        "target_sharpness": measured["L1 + cGAN"]["target_sharpness"],
-        "seconds": time.perf_counter() - wall,
+    ablation = run_ablation(
+        NAME, PRESET, ARMS, METRICS, out_dir=out_dir, seed=seed, steps=steps, progress=progress
+    )
+    shown = ablation.shown
+    outputs = {name: run.translate(shown["x"], seed=seed) for name, run in ablation.runs.items()}
+    numbers = {
+        **ablation.numbers,
+        "target_sharpness": ablation.numbers["arms"]["L1 + cGAN"]["target_sharpness"],
     }
     return finish(NAME, numbers, _report(numbers), _draw(numbers, shown, outputs), out_dir)
 
