@@ -62,11 +62,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, help="override each preset's train.steps")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads")
+    parser.add_argument("--keep", help="keep the run directories under this folder")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"{args.seeds} seed(s), {torch.get_num_threads()} thread(s), torch {torch.__version__}")
-    with tempfile.TemporaryDirectory() as root:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = args.keep or scratch
         for preset in args.presets.split(","):
             report = REPORTS[preset]
             rows: dict[str, list[float]] = {name: [] for name in report["columns"]}
