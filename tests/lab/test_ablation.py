@@ -30,16 +30,16 @@ def test_fresh_run_dir_replaces_only_a_run_of_the_same_preset(tmp_path):
     assert (other / "config.yaml").is_file()
 
 
-def test_arms_with_the_same_weights_train_identically(tmp_path):
-    runs = train_arms(
-        "probe",
-        "pix2pix-edges2digits",
-        {"first": {}, "second": {}, "no L1": {"translation.l1_weight": 0.0}},
-        out_dir=tmp_path,
-        seed=0,
-        steps=3,
+def _pix2pix_arms(tmp_path, arms, steps):
+    return train_arms(
+        "probe", "pix2pix-edges2digits", arms, out_dir=tmp_path, seed=0, steps=steps,
         progress=False,
-    )
+    )  # fmt: skip
+
+
+def test_arms_with_the_same_weights_train_identically(tmp_path):
+    arms = {"first": {}, "second": {}, "no L1": {"translation.l1_weight": 0.0}}
+    runs = _pix2pix_arms(tmp_path, arms, steps=3)
     assert sorted(p.name for p in (tmp_path / "runs" / "probe").iterdir()) == [
         "first",
         "no-l1",
@@ -52,27 +52,11 @@ def test_arms_with_the_same_weights_train_identically(tmp_path):
 
 def test_too_few_steps_are_refused(tmp_path):
     with pytest.raises(LabError, match="steps ≥ 2"):
-        train_arms(
-            "probe",
-            "pix2pix-edges2digits",
-            {"a": {}},
-            out_dir=tmp_path,
-            seed=0,
-            steps=1,
-            progress=False,
-        )
+        _pix2pix_arms(tmp_path, {"a": {}}, steps=1)
 
 
 def test_heldout_images_show_every_digit(tmp_path):
-    run = train_arms(
-        "probe",
-        "pix2pix-edges2digits",
-        {"a": {}},
-        out_dir=tmp_path,
-        seed=0,
-        steps=2,
-        progress=False,
-    )["a"]
+    run = _pix2pix_arms(tmp_path, {"a": {}}, steps=2)["a"]
     shown = heldout_images(run, 10)
     assert shown["x"].shape == shown["y"].shape == (10, 1, 28, 28)
     assert shown["y"].min() >= -1 and shown["y"].max() <= 1
