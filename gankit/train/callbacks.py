@@ -7,14 +7,15 @@ The Trainer announces what happens; callbacks decide what to do with it:
     on_log(trainer, record)             every ``log.every`` steps: a dict of averaged metrics
     on_samples(trainer, step, samples)  after fixed-z samples have been rendered
     on_checkpoint(trainer, path)        after a checkpoint has been written
-    on_fit_end(trainer, status)         "completed", "paused" or "interrupted"
+    on_fit_end(trainer, status)         "completed", "paused", "interrupted", or when the
+                                        session ends in an error "diverged", "aborted"
+                                        (a second Ctrl-C) or "failed"
 
 A live dashboard or a health monitor is one more callback listening to the same events.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from tqdm.auto import tqdm
 
+from gankit.files import finite_record, strict_json
 from gankit.viz import image_grid, save_samples
 
 if TYPE_CHECKING:
@@ -47,13 +49,14 @@ class Callback:
 
 
 class MetricsFile(Callback):
-    """Appends each logged record to ``metrics.jsonl`` (one JSON object per line)."""
+    """Appends each logged record to ``metrics.jsonl``: one strict JSON object per line,
+    non-finite values written as null and named under ``"nonfinite"``."""
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        self._handle = open(trainer.run.metrics_path, "a")
+        self._handle = open(trainer.run.metrics_path, "a", encoding="utf-8")
 
     def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
-        self._handle.write(json.dumps(record) + "\n")
+        self._handle.write(strict_json(finite_record(record)) + "\n")
         self._handle.flush()
 
     def on_fit_end(self, trainer: Trainer, status: str) -> None:
@@ -96,7 +99,7 @@ class SampleWriter(Callback):
             self._write(trainer, step)
 
     def on_fit_end(self, trainer: Trainer, status: str) -> None:
-        if status == "failed":
+        if status not in ("completed", "paused", "interrupted"):
             return
         path = self._write(trainer, trainer.step)
         if status == "completed":

@@ -8,11 +8,15 @@ One checkpoint is a folder ``checkpoints/step_<step, 8 digits>/`` with
 
 No pickle is involved, so loading a checkpoint cannot run code. The folder is written under
 a temporary name and renamed into place, so an interrupted write never replaces or damages
-the previous checkpoint; the hashes in state.json catch files corrupted afterwards.
+the previous checkpoint; the hashes in state.json catch files corrupted afterwards. A
+write that fails (a full disk, a read-only folder) removes its temporary folder; when the
+disk is full, checkpoints that ``keep`` would prune anyway are removed first (never the
+newest one) and the write is tried once more.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -27,6 +31,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 from gankit.errors import GankitError
+from gankit.files import write_text_atomic
 
 FORMAT_VERSION = 1
 MODELS_FILE = "models.safetensors"
@@ -94,15 +99,15 @@ def save_checkpoint(
     rng_states: dict[str, Tensor],
     other_tensors: dict[str, Tensor],
     extra: dict[str, Any],
+    keep: int | None = None,
 ) -> Path:
     """Write a complete checkpoint for ``step`` into ``directory``; returns its folder.
 
-    ``other_tensors`` are stored with the training state under their own names."""
-    final = directory / f"{_PREFIX}{step:08d}"
-    tmp = directory / f".{_PREFIX}{step:08d}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-
+    ``other_tensors`` are stored with the training state under their own names. With
+    ``keep``, all but the ``keep`` newest checkpoints are pruned after the write; a write
+    that finds the disk full first prunes the ones that would go anyway (always keeping the
+    newest) and tries again. A write that fails leaves no temporary folder and raises
+    :class:`CheckpointError`."""
     models = {
         f"{name}.{key}": value.detach().cpu().contiguous()
         for name, module in modules.items()
@@ -115,37 +120,72 @@ def save_checkpoint(
         tensors, meta = _flatten_optimizer(name, optimizer)
         training.update(tensors)
         optimizer_meta[name] = meta
+    state = {"format_version": FORMAT_VERSION, "step": step, "optimizers": optimizer_meta, **extra}
 
-    save_file(models, tmp / MODELS_FILE)
-    save_file(training, tmp / TRAINING_FILE)
-    state = {
-        "format_version": FORMAT_VERSION,
-        "step": step,
-        "optimizers": optimizer_meta,
-        "sha256": {f: _sha256(tmp / f) for f in (MODELS_FILE, TRAINING_FILE)},
-        **extra,
-    }
-    _write_json_synced(tmp / STATE_FILE, state)
-    _replace_dir(tmp, final)
+    final = directory / f"{_PREFIX}{step:08d}"
+    try:
+        _write_folder(final, models, training, state)
+    except OSError as err:
+        if err.errno != errno.ENOSPC or keep is None or not _prune_for_room(directory, keep):
+            raise _write_error(final, err) from None
+        try:
+            _write_folder(final, models, training, state)
+        except OSError as err_again:
+            raise _write_error(final, err_again) from None
+    if keep is not None:
+        prune_checkpoints(directory, keep)
     return final
 
 
+def _write_folder(
+    final: Path, models: dict[str, Tensor], training: dict[str, Tensor], state: dict[str, Any]
+) -> None:
+    """Write the three files into a temporary folder and rename it to ``final``; the
+    temporary folder is removed when anything fails (Ctrl-C included)."""
+    tmp = final.with_name(f".{final.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        save_file(models, tmp / MODELS_FILE)
+        save_file(training, tmp / TRAINING_FILE)
+        hashes = {"sha256": {f: _sha256(tmp / f) for f in (MODELS_FILE, TRAINING_FILE)}}
+        write_text_atomic(tmp / STATE_FILE, json.dumps(state | hashes, indent=1))
+        _replace_dir(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _prune_for_room(directory: Path, keep: int) -> bool:
+    """Remove the checkpoints a successful write would prune (all but the ``keep`` − 1
+    newest, and never the newest); True when any were removed."""
+    existing = list_checkpoints(directory)
+    doomed = existing[: -max(keep - 1, 1)] if existing else []
+    for old in doomed:
+        shutil.rmtree(old, ignore_errors=True)
+    return bool(doomed)
+
+
+def _write_error(final: Path, err: OSError) -> CheckpointError:
+    newest = list_checkpoints(final.parent)
+    kept = f"{newest[-1]} is intact" if newest else "no earlier checkpoint exists"
+    return CheckpointError(f"cannot write checkpoint {final}: {err.strerror or err}; {kept}")
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Load and verify one checkpoint folder."""
+    """Load and verify one checkpoint folder: its state.json must be well formed and both
+    tensor files must match the hashes it records."""
     path = Path(path)
     state_path = path / STATE_FILE
     if not state_path.is_file():
         raise CheckpointError(f"{path}: not a checkpoint (no {STATE_FILE})")
     try:
-        state = json.loads(state_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CheckpointError(f"{state_path}: corrupt JSON ({err})") from None
-    version = state.get("format_version")
-    if version != FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path}: checkpoint format version {version!r}; this gankit reads {FORMAT_VERSION}"
-        )
-    for name, expected in state.get("sha256", {}).items():
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError, OSError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+        raise CheckpointError(f"{state_path}: corrupt JSON ({reason})") from None
+    _check_state(state_path, state)
+    for name, expected in state["sha256"].items():
         file = path / name
         if not file.is_file():
             raise CheckpointError(f"{path}: missing {name}")
@@ -156,7 +196,33 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         training = load_file(path / TRAINING_FILE)
     except (SafetensorError, OSError) as err:
         raise CheckpointError(f"{path}: unreadable tensors ({err})") from None
-    return Checkpoint(path, int(state["step"]), state, models, training)
+    return Checkpoint(path, state["step"], state, models, training)
+
+
+def _check_state(state_path: Path, state: Any) -> None:
+    """Refuse a state.json that is not what :func:`save_checkpoint` writes."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{state_path}: expected a JSON object, got {type(state).__name__}")
+    version = state.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{state_path.parent}: checkpoint format version {version!r}; this gankit reads "
+            f"{FORMAT_VERSION}"
+        )
+    step = state.get("step")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise CheckpointError(f"{state_path}: 'step' is {step!r}, not a step number")
+    for key in ("config", "optimizers", "data"):
+        if not isinstance(state.get(key), dict):
+            raise CheckpointError(f"{state_path}: '{key}' is missing or not an object")
+    hashes = state.get("sha256")
+    if not isinstance(hashes, dict) or set(hashes) != {MODELS_FILE, TRAINING_FILE}:
+        raise CheckpointError(
+            f"{state_path}: no sha256 of {MODELS_FILE} and {TRAINING_FILE}; the tensors "
+            "cannot be verified"
+        )
+    if not all(isinstance(h, str) for h in hashes.values()):
+        raise CheckpointError(f"{state_path}: 'sha256' values are not hex digests")
 
 
 def list_checkpoints(directory: Path) -> list[Path]:
@@ -210,13 +276,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _write_json_synced(path: Path, data: dict[str, Any]) -> None:
-    with open(path, "w") as handle:
-        json.dump(data, handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def _replace_dir(tmp: Path, final: Path) -> None:

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from gankit.config import LOWER_IS_BETTER
+from gankit.files import write_text_atomic
 from gankit.metrics.reference import classifier_for, digit_reference
 from gankit.train.callbacks import Callback
-from gankit.train.rundir import write_text_atomic
 
 if TYPE_CHECKING:
     from gankit.train.trainer import Trainer
@@ -72,7 +72,11 @@ class Evaluator(Callback):
         target = trainer.run.checkpoints_dir / BEST_DIR
         staging = target.with_name(f".{BEST_DIR}.tmp")
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(path, staging)
+        try:
+            shutil.copytree(path, staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
         self.best = {**self.pending, "checkpoint": f"checkpoints/{BEST_DIR}"}

@@ -6,18 +6,19 @@ RUN/samples/*.png        fixed-z sample grids or point plots
 RUN/checkpoints/step_*/  safetensors weights + JSON training state
 RUN/tensorboard/         TensorBoard event files
 RUN/summary.json         how the last session ended
+RUN/.lock                who is training it (see gankit.train.lock)
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
 from typing import Any
 
 from gankit.errors import GankitError
+from gankit.files import write_text_atomic
 
 
 class RunDirError(GankitError, ValueError):
@@ -55,15 +56,22 @@ class RunDir:
         return self.path / "summary.json"
 
     @classmethod
-    def create(cls, root: str | Path, name: str) -> RunDir:
-        """A new, empty run directory ``root/name`` (``-2``, ``-3``… appended if taken)."""
+    def create(cls, root: str | Path, name: str, exact: bool = False) -> RunDir:
+        """A new, empty run directory ``root/name``: ``-2``, ``-3``… is appended if the name
+        is taken, unless ``exact``, which refuses a folder that exists and is not empty."""
         root = Path(root)
         candidate, n = root / name, 1
-        while candidate.exists():
+        if exact and candidate.exists():
+            if not candidate.is_dir() or any(candidate.iterdir()):
+                raise RunDirError(
+                    f"run directory '{candidate}' already exists: continue it with "
+                    f"`gankit train --resume {candidate}` or choose another --run-dir"
+                )
+        while candidate.exists() and not exact:
             n += 1
             candidate = root / f"{name}-{n}"
         try:
-            candidate.mkdir(parents=True)
+            candidate.mkdir(parents=True, exist_ok=exact)
         except OSError as err:
             raise RunDirError(
                 f"cannot create run directory '{candidate}': {err.strerror}"
@@ -112,14 +120,3 @@ def _short_override(text: str) -> str:
     """``"train.g_optimizer.lr=0.001"`` → ``"lr=0.001"``."""
     key, _, value = text.partition("=")
     return f"{key.split('.')[-1]}={value}"
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file + rename, so readers never see half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

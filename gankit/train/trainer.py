@@ -10,13 +10,11 @@ produces goes to a :class:`~gankit.train.rundir.RunDir` through callbacks.
 
 from __future__ import annotations
 
-import json
 import math
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from gankit.config import Config, ConfigError, resolve, validate
 from gankit.data import build_source
 from gankit.devices import select_device
 from gankit.errors import GankitError
+from gankit.files import write_json_atomic, write_text_atomic
 from gankit.nets import count_parameters
 from gankit.nets.conditional import LabelBound, label_rows
 from gankit.objectives import build_objective
@@ -57,13 +56,15 @@ from gankit.train.checkpoint import (
     Checkpoint,
     CheckpointError,
     latest_loadable,
-    prune_checkpoints,
+    list_checkpoints,
     save_checkpoint,
 )
 from gankit.train.evaluation import Evaluator
 from gankit.train.history import HistoryPool
-from gankit.train.rundir import RunDir, write_text_atomic
+from gankit.train.lock import RunLock
+from gankit.train.rundir import RunDir
 from gankit.train.rundir import run_name as default_run_name
+from gankit.train.stopping import StopSignals
 from gankit.train.translation import (
     cyclegan_step,
     fixed_inputs,
@@ -77,7 +78,8 @@ RESUMABLE_KEYS = ("train.steps", "log.", "samples.", "checkpoint.", "device")
 
 
 class TrainingDiverged(GankitError, RuntimeError):
-    """A loss or weight became NaN/inf; the last good checkpoint is left untouched."""
+    """A loss, gradient norm or weight became NaN/inf; the last good checkpoint is left
+    untouched."""
 
 
 def derive_seed(seed: int, stream: str) -> int:
@@ -174,6 +176,10 @@ class Trainer:
         if self.fixed_y is not None:
             self.fixed_y = self.fixed_y.to(self.device)
 
+        self.lock = RunLock(run.path)
+        self.stop_signal: str | None = None
+        """The signal that interrupted the last :meth:`fit` ("SIGINT", "SIGTERM") or None."""
+        self._signals: StopSignals | None = None
         self.step = 0
         self.elapsed = 0.0  # wall-clock seconds over all sessions of this run
         self._last_checkpoint_step = -1
@@ -196,17 +202,29 @@ class Trainer:
         config: Config,
         run_root: str | Path = "runs",
         run_name: str | None = None,
+        *,
+        exact: bool = False,
         **kwargs: Any,
     ) -> Trainer:
-        """A Trainer for a new run directory, with ``config.yaml`` written into it."""
-        trainer_run = RunDir.create(run_root, run_name or default_run_name(config.preset, []))
-        write_text_atomic(trainer_run.config_path, config.to_yaml())
+        """A Trainer for a new run directory, with ``config.yaml`` written into it.
+
+        A taken name gets ``-2``, ``-3``… appended, unless ``exact`` (a directory the user
+        named), which refuses a folder that exists and is not empty."""
+        name = run_name or default_run_name(config.preset, [])
+        trainer_run = RunDir.create(run_root, name, exact=exact)
+        lock = RunLock(trainer_run.path)
         try:
-            return cls(config, trainer_run, **kwargs)
+            lock.acquire()
+            write_text_atomic(trainer_run.config_path, config.to_yaml())
+            trainer = cls(config, trainer_run, **kwargs)
         except BaseException:
-            trainer_run.config_path.unlink(missing_ok=True)
+            lock.release()
+            for leftover in (trainer_run.config_path, lock.path):
+                leftover.unlink(missing_ok=True)
             _remove_if_empty(trainer_run.path)
             raise
+        trainer.lock = lock
+        return trainer
 
     @classmethod
     def resume(
@@ -222,6 +240,24 @@ class Trainer:
         (``train.steps``, ``log.*``, ``samples.*``, ``checkpoint.*``, ``device``); any other
         change is refused unless ``allow_config_change``."""
         run = RunDir.open(run_dir)
+        lock = RunLock(run.path)
+        lock.acquire()
+        try:
+            trainer = cls._resumed(run, overrides, allow_config_change, **kwargs)
+        except BaseException:
+            lock.release()
+            raise
+        trainer.lock = lock
+        return trainer
+
+    @classmethod
+    def _resumed(
+        cls,
+        run: RunDir,
+        overrides: Iterable[str] | Mapping[str, Any],
+        allow_config_change: bool,
+        **kwargs: Any,
+    ) -> Trainer:
         checkpoint, skipped = latest_loadable(run.checkpoints_dir)
         for reason in skipped:
             print(f"warning: skipping unloadable checkpoint: {reason}", file=sys.stderr)
@@ -248,31 +284,51 @@ class Trainer:
     def fit(self, until_step: int | None = None) -> str:
         """Train up to ``train.steps`` (or ``until_step``, if smaller) and checkpoint.
 
-        Returns "completed", "paused" (stopped at ``until_step``) or "interrupted" (Ctrl-C,
-        honoured at the next step boundary; a second Ctrl-C aborts at once)."""
+        Returns "completed", "paused" (stopped at ``until_step``) or "interrupted" (Ctrl-C
+        or SIGTERM, honoured at the next step boundary; see :mod:`gankit.train.stopping`).
+        Divergence raises :class:`TrainingDiverged` and a second Ctrl-C KeyboardInterrupt,
+        after the summary records them ("diverged", "aborted"). The run directory is locked
+        while the loop runs."""
         target = min(until_step or self.config.train.steps, self.config.train.steps)
+        self.lock.acquire()
         session_start = time.perf_counter()
         self._window = (self._window[0], session_start)
-        self.emit("on_fit_start")
         status = "failed"
         try:
-            with _GracefulInterrupt() as interrupt:
-                while self.step < target and not interrupt.requested:
+            self.emit("on_fit_start")
+            with StopSignals() as signals:
+                self._signals = signals
+                while self.step < target and not signals.requested:
                     self._accumulate(self.train_step())
                     self.step += 1
                     if self.step % self.config.log.every == 0:
                         self._log()
                     self.emit("on_step_end", self.step)
-                status = "interrupted" if interrupt.requested else "completed"
+                self.stop_signal = signals.requested
+                status = "interrupted" if signals.requested else "completed"
                 if status == "completed" and self.step < self.config.train.steps:
                     status = "paused"
                 if status == "completed" and self._sums:
                     self._log()  # a paused run keeps its partial window in the checkpoint
                 self.elapsed += time.perf_counter() - session_start
                 self.save_checkpoint()
+        except TrainingDiverged:
+            status = "diverged"
+            raise
+        except KeyboardInterrupt:
+            status = "aborted"
+            raise
         finally:
-            self.emit("on_fit_end", status)
-        self._write_summary(status)
+            self._signals = None
+            try:
+                self.emit("on_fit_end", status)
+                self._write_summary(status)
+            except Exception:
+                if status in ("completed", "paused", "interrupted"):
+                    raise  # otherwise a first error is on its way: that is the one to report
+            finally:
+                if status != "paused":
+                    self.lock.release()
         return status
 
     def train_step(self) -> dict[str, Tensor]:
@@ -486,10 +542,18 @@ class Trainer:
         for name, module in self._modules().items():
             if not all(torch.isfinite(p).all() for p in module.parameters()):
                 raise TrainingDiverged(
-                    f"step {self.step}: {name} weights contain NaN/inf; not checkpointing, the "
-                    "previous checkpoint is intact"
+                    f"step {self.step}: {name} weights contain NaN/inf; not checkpointing. "
+                    f"{self._last_good_checkpoint()}"
                 )
-        path = save_checkpoint(
+        protect = self._signals.protect() if self._signals is not None else nullcontext()
+        with protect:
+            path = self._write_checkpoint(directory)
+        self._last_checkpoint_step = self.step
+        self.emit("on_checkpoint", path)
+        return path
+
+    def _write_checkpoint(self, directory: Path) -> Path:
+        return save_checkpoint(
             directory,
             self.step,
             self._modules(),
@@ -517,11 +581,22 @@ class Trainer:
                 "torch_version": torch.__version__,
                 "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             },
+            keep=self.config.checkpoint.keep,
         )
-        prune_checkpoints(directory, self.config.checkpoint.keep)
-        self._last_checkpoint_step = self.step
-        self.emit("on_checkpoint", path)
-        return path
+
+    def _last_good_checkpoint(self) -> str:
+        """Where a diverged run can go back to, for its error message."""
+        saved = list_checkpoints(self.run.checkpoints_dir)
+        if not saved:
+            return (
+                "No checkpoint was written before it (checkpoint.every="
+                f"{self.config.checkpoint.every}); start again with lower learning rates or "
+                "another objective"
+            )
+        return (
+            f"The last good checkpoint is {saved[-1]} (lower the learning rates or change "
+            "the objective, then start again or resume with --allow-config-change)"
+        )
 
     def load_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Restore models, optimisers, counters and every RNG from ``checkpoint``."""
@@ -603,21 +678,24 @@ class Trainer:
         record["steps_per_s"] = count / max(now - started, 1e-9)
         self._sums = {}
         self._window = (self.step, now)
-        for key in ("d_loss", "g_loss"):
-            if not math.isfinite(record[key]):
-                raise TrainingDiverged(
-                    f"step {self.step}: {key} is {record[key]}; training diverged. The last good "
-                    f"checkpoint is in {self.run.checkpoints_dir} (lower the learning rates or "
-                    "change the objective)"
-                )
+        broken = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
         self.emit("on_log", record)
+        if broken:
+            first, *others = broken
+            also = f" (also non-finite: {', '.join(others)})" if others else ""
+            raise TrainingDiverged(
+                f"step {self.step}: {first} is {record[first]}; training diverged{also}. "
+                f"{self._last_good_checkpoint()}"
+            )
 
     def _write_summary(self, status: str) -> None:
         records = self.run.read_metrics()
         training = [r for r in records if "d_loss" in r]
         evaluations = [r for r in records if any(key.startswith("eval/") for key in r)]
+        saved = list_checkpoints(self.run.checkpoints_dir)
         summary = {
             "status": status,
+            "signal": self.stop_signal if status == "interrupted" else None,
             "step": self.step,
             "steps": self.config.train.steps,
             "wall_seconds": round(self.elapsed, 2),
@@ -626,9 +704,9 @@ class Trainer:
             "last_metrics": training[-1] if training else None,
             "last_evaluation": evaluations[-1] if evaluations else None,
             "final_samples": str(self.run.samples_dir / f"step_{self.step:08d}.png"),
-            "checkpoint": str(self.run.checkpoints_dir / f"step_{self.step:08d}"),
+            "checkpoint": str(saved[-1]) if saved else None,
         }
-        write_text_atomic(self.run.summary_path, json.dumps(summary, indent=1) + "\n")
+        write_json_atomic(self.run.summary_path, summary)
 
 
 def _parameters(*modules: nn.Module | None) -> list[nn.Parameter]:
@@ -672,27 +750,3 @@ def _remove_if_empty(path: Path) -> None:
         path.rmdir()
     except OSError:
         pass
-
-
-class _GracefulInterrupt:
-    """Turns the first Ctrl-C into a request to stop at the next step boundary."""
-
-    def __enter__(self) -> _GracefulInterrupt:
-        self.requested = False
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print(
-            "\nInterrupted: finishing this step and saving a checkpoint (Ctrl-C again aborts).",
-            file=sys.stderr,
-        )
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
