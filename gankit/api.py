@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+import math
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +15,29 @@ import torch
 import yaml
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel
+from tqdm.auto import tqdm
 
 from gankit.config import Config, ConfigError, resolve, validate
 from gankit.data import DataSource, build_source
+from gankit.errors import GankitError
 from gankit.nets.conditional import check_labels
 from gankit.prior import Prior
 from gankit.train.build import build_networks
 from gankit.train.callbacks import Callback
-from gankit.train.checkpoint import CheckpointError, latest_loadable, load_checkpoint
+from gankit.train.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 from gankit.train.rundir import RunDir, run_name
 from gankit.train.trainer import Trainer
-from gankit.viz import save_samples
+from gankit.viz import OutputError, _write_atomic, check_output, save_samples
 
 
 class Run:
     """A trained (or training) run: its config, networks, metrics and samples."""
+
+    PICTURE_FORMATS = (".png", ".jpg", ".jpeg")
+    """Extensions :meth:`save_samples` writes as a picture (.jpg/.jpeg as JPEG); .npy
+    writes the raw array."""
+    PICTURE_LIMITS = {"images": 10_000, "points": 200_000}
+    """The most samples one picture shows (an image grid, a point plot); more go to .npy."""
 
     def __init__(
         self,
@@ -39,6 +51,8 @@ class Run:
         classes: int = 0,
         generator_ba: nn.Module | None = None,
         data_info: dict[str, Any] | None = None,
+        checkpoint: Path | None = None,
+        skipped_checkpoints: Sequence[dict[str, str]] = (),
     ) -> None:
         self.dir = run_dir
         self.config = config
@@ -54,7 +68,22 @@ class Run:
         """CycleGAN's generator from domain B to A (``generator`` maps A to B)."""
         self.data_info = data_info or {}
         """What the networks know of the data: kind, shape, classes, input_shape."""
+        self.checkpoint = checkpoint
+        """The checkpoint folder the networks were read from, or, for the Run that
+        :func:`train` or :func:`resume` returns, the one they were saved to."""
+        self.skipped_checkpoints = [dict(entry) for entry in skipped_checkpoints]
+        """Newer checkpoints :func:`load` could not load, newest first, each
+        ``{"checkpoint": folder name, "reason": why}``; empty when the newest loaded."""
         self._source: DataSource | None = None
+
+    def checkpoint_warnings(self) -> list[str]:
+        """One line for each newer checkpoint that was skipped for an older one."""
+        used = self.checkpoint.name if self.checkpoint is not None else f"step {self.step}"
+        return [
+            f"checkpoint {entry['checkpoint']} of {self.path} is unloadable "
+            f"({entry['reason']}); used {used}"
+            for entry in self.skipped_checkpoints
+        ]
 
     @property
     def path(self) -> Path:
@@ -67,24 +96,89 @@ class Run:
             self._source = build_source(self.config.data)
         return self._source
 
-    @torch.no_grad()
     def sample(
         self, n: int = 64, seed: int = 0, label: int | Sequence[int] | Tensor | None = None
     ) -> Tensor:
         """``n`` samples from the sampler (G's moving average when the run keeps one) in eval
         mode, on the CPU; ``seed`` fixes z. A conditional GAN draws class ``label`` (an int,
         or one label per sample); without it, classes 0..K−1 in turn (one class per row of a
-        grid of ``n // K`` columns)."""
+        grid of ``n // K`` columns). All ``n`` at once: :meth:`sample_batches` for many."""
+        self._check_samples()
         prior = Prior(self.config.noise.dim, self.config.noise.distribution)
         device = next(self.sampler.parameters()).device
         z = prior.sample(n, torch.Generator().manual_seed(seed), device)
         y = self.labels_for(n, label, device)
+        return self._generate(z, y)
+
+    def sample_batches(
+        self,
+        n: int,
+        seed: int = 0,
+        label: int | Sequence[int] | Tensor | None = None,
+        batch_size: int | None = None,
+    ) -> Iterator[Tensor]:
+        """:meth:`sample` of ``n`` as batches of at most ``batch_size`` (default
+        :meth:`sample_batch_size`), so memory holds one batch at a time. z is drawn batch by
+        batch from one generator seeded with ``seed``: for ``n ≤ batch_size`` the one batch
+        equals ``sample(n, seed, label)``; the labels are always those ``sample(n)`` gives.
+        Arguments are checked here, before the first batch is asked for."""
+        self._check_samples()
+        if n < 1:
+            raise ConfigError(f"the number of samples must be at least 1, got {n}")
+        size = self.sample_batch_size() if batch_size is None else batch_size
+        if size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {size}")
+        return self._batches(n, seed, size, self._label_slices(n, label))
+
+    def sample_batch_size(self) -> int:
+        """Samples per batch of :meth:`sample_batches`: about 2²⁰ values, 1 to 8192 samples."""
+        values = math.prod(self.data_info.get("shape") or (1,))
+        return max(1, min(8192, 2**20 // max(1, values)))
+
+    def _batches(
+        self, n: int, seed: int, size: int, labels: Callable[[int, int], Tensor | None]
+    ) -> Iterator[Tensor]:
+        prior = Prior(self.config.noise.dim, self.config.noise.distribution)
+        device = next(self.sampler.parameters()).device
+        generator = torch.Generator().manual_seed(seed)
+        for start in range(0, n, size):
+            stop = min(n, start + size)
+            z = prior.sample(stop - start, generator, device)
+            y = labels(start, stop)
+            yield self._generate(z, None if y is None else y.to(device))
+
+    def _label_slices(
+        self, n: int, label: int | Sequence[int] | Tensor | None
+    ) -> Callable[[int, int], Tensor | None]:
+        """Labels of samples ``start:stop`` of ``n`` (as :meth:`labels_for` gives them),
+        without holding all ``n`` when none or one class is asked for."""
+        if not self.classes:
+            self.labels_for(1, label)  # refuses a label
+            return lambda start, stop: None
+        if label is None:
+            per_class = max(1, n // self.classes)
+            return lambda start, stop: (torch.arange(start, stop) // per_class) % self.classes
+        if torch.as_tensor(label).ndim == 0:
+            one = self.labels_for(1, label)
+            return lambda start, stop: one.expand(stop - start)
+        every = self.labels_for(n, label)
+        return lambda start, stop: every[start:stop]
+
+    def _generate(self, z: Tensor, y: Tensor | None) -> Tensor:
         was_training = self.sampler.training
         self.sampler.eval()
         try:
-            return (self.sampler(z) if y is None else self.sampler(z, y)).cpu()
+            with torch.no_grad():
+                return (self.sampler(z) if y is None else self.sampler(z, y)).cpu()
         finally:
             self.sampler.train(was_training)
+
+    def _check_samples(self) -> None:
+        if self.config.task in ("paired", "unpaired"):
+            raise ConfigError(
+                f"{self.path}: a {self.config.task} run translates images and draws no "
+                "samples from z; use `gankit translate` (Run.translate)"
+            )
 
     def labels_for(
         self,
@@ -109,20 +203,103 @@ class Run:
         return y
 
     def save_samples(
-        self, path: str | Path, n: int = 64, seed: int = 0, label: int | None = None
+        self,
+        path: str | Path,
+        n: int = 64,
+        seed: int = 0,
+        label: int | None = None,
+        *,
+        batch_size: int | None = None,
+        progress: bool = False,
     ) -> Path:
-        """Write ``n`` samples (of class ``label``, for a conditional GAN): a PNG grid/plot,
-        or the raw array for a ``.npy`` path. A conditional grid without a label shows one
-        class per row."""
-        samples = self.sample(n, seed, label)
-        path = Path(path)
-        if path.suffix == ".npy":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(path, samples.numpy())
-            return path
+        """Write ``n`` samples (of class ``label``, for a conditional GAN), replacing
+        ``path`` atomically; the samples are those of :meth:`sample_batches`.
+
+        ``.png``, ``.jpg``/``.jpeg`` (written as JPEG): a picture, of at most
+        :attr:`PICTURE_LIMITS` samples: an image grid (a conditional grid without a label
+        shows one class per row), drawn from the checkpoint alone, or points plotted over
+        the real distribution (over the samples alone, titled "real data unavailable", when
+        the run's data source cannot be built). ``.npy``: the float32 array ``(n, *shape)``,
+        written batch by batch, so memory stays that of one batch whatever ``n``; refused
+        up front when the disk lacks the room. ``progress`` shows a bar over the batches
+        when there is more than one. Anything else, or a folder, is refused."""
+        raw, path = str(path), Path(path).expanduser()
+        if raw.endswith(("/", os.sep)) or path.is_dir():
+            raise OutputError(f"{path} is a folder; name a .png, .jpg, .jpeg or .npy file")
+        suffix = path.suffix.lower()
+        if suffix != ".npy" and suffix not in self.PICTURE_FORMATS:
+            raise OutputError(
+                f"{path}: cannot write samples as "
+                f"{repr(suffix) if suffix else 'a file without an extension'}; name a .png, "
+                ".jpg or .jpeg file (a picture) or a .npy file (the array)"
+            )
+        batches = self.sample_batches(n, seed, label, batch_size)
+        if suffix == ".npy":
+            return self._write_array(path, n, batches, progress)
+        kind = self.data_info.get("kind") or self.source.kind
+        what = "points" if kind == "points" else "images"
+        limit = self.PICTURE_LIMITS[what]
+        if n > limit:
+            raise GankitError(
+                f"a picture shows at most {limit:,} {what}, not {n:,}: write them to a .npy "
+                f"file instead (-o {path.with_suffix('.npy').name})"
+            )
+        check_output(path)
+        samples = torch.cat(list(self._with_progress(batches, n, progress)))
         columns = max(1, n // self.classes) if self.classes and label is None else None
         title = f"{self.path.name} step {self.step}"
-        return save_samples(samples, self.source, path, title, columns)
+        source = None
+        if what == "points":  # the real distribution is drawn where it can be built
+            try:
+                source = self.source
+            except GankitError:
+                title += " (real data unavailable)"
+        return save_samples(samples, source, path, title, columns, kind)
+
+    def _write_array(self, path: Path, n: int, batches: Iterator[Tensor], progress: bool) -> Path:
+        """Stream ``batches`` of ``n`` samples into the .npy file ``path``."""
+        path = check_output(path)
+        first = next(batches)
+        shape, dtype = (n, *first.shape[1:]), first.numpy().dtype
+        size = math.prod(shape) * dtype.itemsize
+        free = shutil.disk_usage(path.parent).free
+        if size > free:
+            raise OutputError(
+                f"cannot write {path}: {n:,} samples need {size / 1e9:.2f} GB and "
+                f"{path.parent} has {free / 1e9:.2f} GB free"
+            )
+
+        def write(handle) -> None:
+            header = {
+                "descr": np.lib.format.dtype_to_descr(dtype),
+                "fortran_order": False,
+                "shape": shape,
+            }
+            np.lib.format.write_array_header_1_0(handle, header)
+            rows = 0
+            for batch in self._with_progress(itertools.chain([first], batches), n, progress):
+                handle.write(batch.contiguous().numpy().tobytes())
+                rows += len(batch)
+            if rows != n:
+                raise RuntimeError(f"wrote {rows} samples, expected {n}")
+
+        return _write_atomic(path, write)
+
+    @staticmethod
+    def _with_progress(batches: Iterable[Tensor], n: int, progress: bool) -> Iterator[Tensor]:
+        """``batches`` of ``n`` samples, with a progress bar (on stderr) when ``progress``
+        and there is more than one batch."""
+        bar = None
+        try:
+            for batch in batches:
+                if bar is None and progress and len(batch) < n:
+                    bar = tqdm(total=n, unit="sample", desc="sampling")
+                if bar is not None:
+                    bar.update(len(batch))
+                yield batch
+        finally:
+            if bar is not None:
+                bar.close()
 
     @torch.no_grad()
     def translate(
@@ -155,7 +332,10 @@ class Run:
     def _translator(self, direction: str) -> nn.Module:
         """The generator translating in ``direction`` (AtoB or BtoA)."""
         if self.config.task not in ("paired", "unpaired"):
-            raise ConfigError(f"{self.path}: a {self.config.task} run does not translate images")
+            raise ConfigError(
+                f"{self.path}: task={self.config.task} runs do not translate images; use a "
+                "pix2pix (task=paired) or CycleGAN (task=unpaired) run"
+            )
         if direction not in ("AtoB", "BtoA"):
             raise ConfigError(f"direction must be AtoB or BtoA, got {direction!r}")
         if direction == "AtoB":
@@ -165,7 +345,9 @@ class Run:
         return self.generator_ba
 
     def translation_channels(self, direction: str) -> int:
-        """Channels of the images the generator for ``direction`` reads."""
+        """Channels of the images the generator for ``direction`` reads (a run that does
+        not translate, or a direction it has no generator for, is refused)."""
+        self._translator(direction)
         data = self.data_info
         source, target = data["input_shape"][0], data["shape"][0]
         return source if direction == "AtoB" else target
@@ -202,7 +384,9 @@ def train(
         else:
             labels = list(overrides)
         root, name = Path(runs_root), run_name(resolved.preset, labels)
-    trainer = Trainer.start(resolved, root, name, callbacks=callbacks, progress=progress)
+    trainer = Trainer.start(
+        resolved, root, name, exact=run_dir is not None, callbacks=callbacks, progress=progress
+    )
     status = trainer.fit(until_step)
     return _run_of(trainer, status)
 
@@ -225,14 +409,29 @@ def resume(
 
 
 def load(run_dir: str | Path, checkpoint: str | Path | None = None, device: str = "cpu") -> Run:
-    """Open a run directory for sampling and inspection (newest checkpoint by default)."""
+    """Open a run directory for sampling and inspection: the newest checkpoint that loads
+    (newer ones that do not are named, with why, in :attr:`Run.skipped_checkpoints`), or
+    ``checkpoint``: a checkpoint folder of this run (a path, or a folder name such as
+    ``step_00000020``); a checkpoint of another run is refused. Needs neither summary.json
+    nor the training data."""
     run = RunDir.open(run_dir)
+    skipped: list[dict[str, str]] = []
     if checkpoint is not None:
-        ckpt = load_checkpoint(checkpoint)
+        ckpt = load_checkpoint(_checkpoint_of(run, checkpoint))
     else:
-        ckpt, _ = latest_loadable(run.checkpoints_dir)
+        ckpt = None
+        for path in reversed(list_checkpoints(run.checkpoints_dir)):
+            try:
+                ckpt = load_checkpoint(path)
+                break
+            except CheckpointError as err:
+                skipped.append({"checkpoint": path.name, "reason": _short_reason(err, path)})
         if ckpt is None:
-            raise CheckpointError(f"{run.path}: no loadable checkpoint")
+            why = "; ".join(f"{e['checkpoint']}: {e['reason']}" for e in skipped)
+            raise CheckpointError(
+                f"{run.path}: no loadable checkpoint"
+                + (f" ({why})" if why else f" in {run.checkpoints_dir}")
+            )
     config = validate(ckpt.state["config"])
     data = ckpt.state["data"]
     torch_state = torch.get_rng_state()
@@ -249,19 +448,52 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, device: str 
         ema = AveragedModel(generator, use_buffers=True)
         ckpt.restore_module("generator_ema", ema)
         sampler = ema.module.to(device).eval() if int(ema.n_averaged) > 0 else None
-    summary = _read_yaml(run.summary_path)
+    try:  # only for the status; a missing or broken summary.json does not matter here
+        summary = _read_yaml(run.summary_path)
+    except (OSError, ValueError, yaml.YAMLError):
+        summary = None
     return Run(
         run,
         config,
         generator,
         discriminator,
         ckpt.step,
-        summary.get("status") if summary else None,
+        summary.get("status") if isinstance(summary, dict) else None,
         sampler,
         data["classes"],
         networks.get("generator_ba"),
         data,
+        ckpt.path,
+        skipped,
     )
+
+
+def _checkpoint_of(run: RunDir, checkpoint: str | Path) -> Path:
+    """The folder ``checkpoint`` names (a path, or a folder name inside ``run``'s
+    checkpoints); refused unless it is one of ``run``'s checkpoints."""
+    path = Path(checkpoint).expanduser()
+    if not path.exists() and len(path.parts) == 1:
+        path = run.checkpoints_dir / path
+    if not path.is_dir():
+        names = ", ".join(p.name for p in list_checkpoints(run.checkpoints_dir)) or "none"
+        raise CheckpointError(f"{checkpoint}: no such checkpoint folder ({run.path} has: {names})")
+    if path.resolve().parent != run.checkpoints_dir.resolve():
+        owner = path.resolve().parent.parent
+        of = f"run {owner}" if (owner / "config.yaml").is_file() else str(path.resolve().parent)
+        raise CheckpointError(
+            f"{checkpoint} is not a checkpoint of {run.path} but of {of}; give one of "
+            f"{run.checkpoints_dir}"
+        )
+    return path
+
+
+def _short_reason(err: CheckpointError, path: Path) -> str:
+    """``err``'s message without the checkpoint's own path in front."""
+    message = str(err)
+    for prefix in (f"{path}: ", f"{path}/"):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 def _run_of(trainer: Trainer, status: str) -> Run:
@@ -276,6 +508,7 @@ def _run_of(trainer: Trainer, status: str) -> Run:
         trainer.classes,
         trainer.generator_ba,
         trainer.data_info,
+        trainer.run.checkpoints_dir / f"step_{trainer.step:08d}",
     )
 
 

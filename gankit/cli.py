@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,10 +26,13 @@ from pathlib import Path
 from gankit import __version__
 
 EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT
+EXIT_SIGTERM = 143  # a scheduler's SIGTERM: 128 + SIGTERM
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a problem the user can fix ends in one ``error:`` line on stderr
+    and exit status 2 (130 for Ctrl-C), never a traceback."""
     parser = _parser()
     args = parser.parse_args(argv)
     from gankit.errors import GankitError
@@ -36,8 +40,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except GankitError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return _fail(str(err))
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`gankit info RUN | head -3`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as err:  # the file system refused: full, read-only, missing, not allowed
+        where = f"{err.filename}: " if err.filename else ""
+        return _fail(f"{where}{err.strerror or err}")
+    except MemoryError:
+        return _fail("out of memory: ask for fewer samples or a smaller batch")
+
+
+def _fail(message: str) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_USER_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --resume: accept overrides that change the training itself",
     )
-    train.add_argument("--run-dir", help="exact run directory to create")
+    train.add_argument(
+        "--run-dir", help="exact run directory to create (refused if it exists and is not empty)"
+    )
     train.add_argument("--runs-root", default="runs", help="where run directories go")
     train.add_argument(
         "--dry-run",
@@ -77,10 +98,28 @@ def _parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="draw samples from a trained run")
     sample.add_argument("run", help="run directory")
-    sample.add_argument("-n", type=int, default=64, help="number of samples")
-    sample.add_argument("-o", "--output", default="samples.png", help=".png grid/plot or .npy")
+    sample.add_argument(
+        "-n",
+        type=int,
+        default=64,
+        help="number of samples (a picture shows at most 10,000 images or 200,000 points; "
+        ".npy takes any number, written in batches)",
+    )
+    sample.add_argument(
+        "-o",
+        "--output",
+        default="samples.png",
+        help="a picture: .png, or .jpg/.jpeg written as JPEG (an image grid or a point plot); "
+        "or .npy, the raw float32 array (n, *shape) (default: samples.png; replaced if it "
+        "exists)",
+    )
     sample.add_argument("--seed", type=int, default=0, help="seed of z")
-    sample.add_argument("--checkpoint", help="a checkpoint folder (default: newest)")
+    sample.add_argument(
+        "--checkpoint",
+        help="a checkpoint folder of this run, or its name (e.g. step_00000020) "
+        "(default: the newest that loads)",
+    )
+    sample.add_argument("--no-progress", action="store_true", help="no progress bar")
     sample.add_argument(
         "--label",
         type=int,
@@ -97,7 +136,16 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument("run", help="run directory")
     translate.add_argument("input", help="an image file or a folder of images")
     translate.add_argument(
-        "-o", "--output", required=True, help="output file, or folder for a folder input"
+        "-o",
+        "--output",
+        required=True,
+        help="output file (.png, .jpg, .jpeg), or folder for a folder input: each output keeps "
+        "its input's name and extension (JPEG for .jpg/.jpeg)",
+    )
+    translate.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace output files that exist (default: refuse, writing nothing)",
     )
     translate.add_argument(
         "--direction",
@@ -111,7 +159,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="pix2pix: switch dropout off when sampling (one output per input)",
     )
-    translate.add_argument("--checkpoint", help="a checkpoint folder (default: newest)")
+    translate.add_argument(
+        "--checkpoint",
+        help="a checkpoint folder of this run, or its name (default: the newest that loads)",
+    )
     translate.set_defaults(handler=_translate)
 
     download = commands.add_parser(
@@ -244,7 +295,8 @@ def _train(args: argparse.Namespace) -> int:
     _print_summary(run.dir.summary_path)
     if run.status == "interrupted":
         print(f"resume with: gankit train --resume {run.path}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        summary = json.loads(run.dir.summary_path.read_text())
+        return EXIT_SIGTERM if summary.get("signal") == "SIGTERM" else EXIT_INTERRUPTED
     return 0
 
 
@@ -273,13 +325,25 @@ def _dry_run(config) -> None:
 def _sample(args: argparse.Namespace) -> int:
     from gankit.api import load
 
-    run = load(args.run, checkpoint=args.checkpoint)
     if args.n < 1:
         raise _usage("-n must be at least 1")
-    path = run.save_samples(args.output, n=args.n, seed=args.seed, label=args.label)
+    run = load(args.run, checkpoint=args.checkpoint)
+    _warn_skipped(run)
+    path = run.save_samples(
+        args.output, n=args.n, seed=args.seed, label=args.label, progress=not args.no_progress
+    )
     of_class = "" if args.label is None else f" of class {args.label}"
-    print(f"wrote {args.n} samples{of_class} of {run.path} (step {run.step}) to {path}")
+    print(
+        f"wrote {args.n} samples{of_class} of {run.path} (step {run.step}, "
+        f"{run.checkpoint.name}) to {path}"
+    )
     return 0
+
+
+def _warn_skipped(run) -> None:
+    """Say on stderr which newer checkpoints were unloadable, and which one was used."""
+    for line in run.checkpoint_warnings():
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _translate(args: argparse.Namespace) -> int:
@@ -287,11 +351,21 @@ def _translate(args: argparse.Namespace) -> int:
     from gankit.translate import translate_path
 
     run = load(args.run, checkpoint=args.checkpoint)
+    _warn_skipped(run)
     written = translate_path(
-        run, args.input, args.output, args.direction, args.seed, not args.no_dropout
+        run,
+        args.input,
+        args.output,
+        args.direction,
+        args.seed,
+        not args.no_dropout,
+        overwrite=args.overwrite,
     )
     where = written[0] if len(written) == 1 else Path(args.output)
-    print(f"translated {len(written)} image(s) {args.direction} with {run.path} to {where}")
+    print(
+        f"translated {len(written)} image(s) {args.direction} with {run.path} "
+        f"({run.checkpoint.name}): wrote {len(written)} file(s) to {where}"
+    )
     return 0
 
 
@@ -324,25 +398,47 @@ def _presets(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     import yaml
 
-    from gankit.train.checkpoint import list_checkpoints
+    from gankit.train.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
     from gankit.train.rundir import RunDir
 
+    def name_of(config: dict, section: str) -> str:
+        value = config.get(section)
+        return str(value.get("name", "?")) if isinstance(value, dict) else "?"
+
     run = RunDir.open(args.run)
-    config = yaml.safe_load(run.config_path.read_text())
     print(f"run         {run.path}")
-    print(f"preset      {config.get('preset')}")
-    print(f"task        {config.get('task', 'unconditional')}")
-    print(f"data        {config['data']['name']}")
-    print(f"networks    G={config['generator']['name']} D={config['discriminator']['name']}")
-    print(f"objective   {config['objective']['name']}")
-    checkpoints = list_checkpoints(run.checkpoints_dir)
-    print(f"checkpoints {', '.join(p.name for p in checkpoints) or 'none'}")
+    try:
+        config = yaml.safe_load(run.config_path.read_text(encoding="utf-8"))
+        problem = None if isinstance(config, dict) else "not a mapping"
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        mark = getattr(err, "problem_mark", None)
+        problem = " ".join(str(getattr(err, "problem", None) or err).split())
+        if mark is not None:
+            problem += f" at line {mark.line + 1}, column {mark.column + 1}"
+        config = None
+    if problem is not None:
+        print(f"config      unreadable ({run.config_path.name}: {problem})")
+    else:
+        print(f"preset      {config.get('preset')}")
+        print(f"task        {config.get('task', 'unconditional')}")
+        print(f"data        {name_of(config, 'data')}")
+        print(f"networks    G={name_of(config, 'generator')} D={name_of(config, 'discriminator')}")
+        print(f"objective   {name_of(config, 'objective')}")
+    entries = []
+    for path in list_checkpoints(run.checkpoints_dir):
+        try:
+            load_checkpoint(path)  # verifies state.json and the tensor files' hashes
+            entries.append(path.name)
+        except CheckpointError as err:
+            reason = str(err).removeprefix(f"{path}: ").removeprefix(f"{path}/")
+            entries.append(f"{path.name} (unloadable: {reason})")
+    print(f"checkpoints {', '.join(entries) or 'none'}")
     _print_summary(run.summary_path)
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-
+    from gankit.api import load
     from gankit.evaluate import (
         EVAL_FILE,
         evaluate,
@@ -350,11 +446,17 @@ def _eval(args: argparse.Namespace) -> int:
         read_evaluation,
         write_evaluation,
     )
+    from gankit.viz import check_output
 
     if args.seeds < 1:
         raise _usage("--seeds must be at least 1")
+    run = load(args.run)
+    _warn_skipped(run)
+    # refuse an output that cannot be written, or a --compare that cannot be read, up front
+    output = check_output(args.output or Path(args.run) / EVAL_FILE)
+    earlier = read_evaluation(args.compare) if args.compare else None
     result = evaluate(
-        args.run,
+        run,
         args.metrics.split(",") if args.metrics else None,
         samples=args.samples,
         seeds=range(args.seeds),
@@ -362,7 +464,7 @@ def _eval(args: argparse.Namespace) -> int:
         inception_weights=args.inception_weights,
         progress=True,
     )
-    path = write_evaluation(result, args.output or Path(args.run) / EVAL_FILE)
+    path = write_evaluation(result, output)
     provenance = result["provenance"]
     if "real" in provenance:
         against = (
@@ -372,7 +474,8 @@ def _eval(args: argparse.Namespace) -> int:
     else:  # a translation run: its held-out inputs
         against = f"{provenance['inputs']['source']} inputs ({provenance['inputs']['split']})"
     print(
-        f"{provenance['run']} at step {provenance['checkpoint_step']}: "
+        f"{provenance['run']} at step {provenance['checkpoint_step']} "
+        f"({provenance['checkpoint']}): "
         f"{provenance['generated']['count_per_seed']} generated × {args.seeds} seed(s) vs "
         f"{against}"
     )
@@ -386,8 +489,8 @@ def _eval(args: argparse.Namespace) -> int:
         spread = f" ± {value['std']:.4f}" if args.seeds > 1 else ""
         print(f"  {name:<20} {value['mean']:.4f}{spread}")
     print(f"wrote {path}")
-    if args.compare:
-        for line in provenance_differences(result, read_evaluation(args.compare)):
+    if earlier is not None:
+        for line in provenance_differences(result, earlier):
             print(f"warning: computed differently from {args.compare}: {line}", file=sys.stderr)
     return 0
 
@@ -438,30 +541,44 @@ def _lab(args: argparse.Namespace) -> int:
 
 
 def _print_summary(path) -> None:
+    """The summary.json lines of ``gankit info`` and ``gankit train``; a summary that cannot
+    be read or lacks a field is reported in one line as unreadable."""
+
+    def number(value) -> str:
+        return "nan" if value is None else f"{value:.3f}"  # null: a non-finite value
+
     if not path.is_file():
         print("summary     none yet (the run has not finished a session)")
         return
-    summary = json.loads(path.read_text())
-    last = summary.get("last_metrics") or {}
-    print(
-        f"status      {summary['status']} at step {summary['step']}/{summary['steps']} "
-        f"in {summary['wall_seconds']:.0f} s on {summary['device']}"
-    )
-    if last:
-        shown = ", ".join(
-            f"{k}={last[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in last
-        )
-        print(f"last        {shown}")
-    evaluation = summary.get("last_evaluation")
-    if evaluation:
-        shown = ", ".join(
-            f"{key.removeprefix('eval/')}={value:.3f}"
-            for key, value in evaluation.items()
-            if key.startswith("eval/")
-        )
-        print(f"evaluation  step {evaluation['step']}: {shown}")
-    print(f"samples     {summary['final_samples']}")
-    print(f"checkpoint  {summary['checkpoint']}")
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        last = summary.get("last_metrics") or {}
+        lines = [
+            f"status      {summary['status']} at step {summary['step']}/{summary['steps']} "
+            f"in {summary['wall_seconds']:.0f} s on {summary['device']}"
+        ]
+        if last:
+            shown = ", ".join(
+                f"{k}={number(last[k])}"
+                for k in ("d_loss", "g_loss", "d_real", "d_fake")
+                if k in last
+            )
+            lines.append(f"last        {shown}")
+        evaluation = summary.get("last_evaluation")
+        if evaluation:
+            shown = ", ".join(
+                f"{key.removeprefix('eval/')}={number(value)}"
+                for key, value in evaluation.items()
+                if key.startswith("eval/")
+            )
+            lines.append(f"evaluation  step {evaluation['step']}: {shown}")
+        lines.append(f"samples     {summary['final_samples']}")
+        lines.append(f"checkpoint  {summary['checkpoint']}")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        problem = f"no {err}" if isinstance(err, KeyError) else " ".join(str(err).split())
+        print(f"summary     unreadable ({path.name}: {problem})")
+        return
+    print("\n".join(lines))
 
 
 def _usage(message: str):

@@ -2,7 +2,8 @@
 seed asked for, reported as mean ± std over seeds, written with how they were computed.
 
 The provenance (extractor and the sha256 of its weights, image size and resize, sample
-counts, reference split, seeds, checkpoint step, gankit and torch versions) is written
+counts, reference split, seeds, the checkpoint used and its step, the newer checkpoints
+skipped as unloadable and why, gankit and torch versions) is written
 beside the numbers; :func:`provenance_differences` says what differs between two results,
 so that numbers computed differently are never compared silently.
 """
@@ -22,6 +23,7 @@ from gankit import __version__
 from gankit.api import Run, load
 from gankit.data import TensorImageSource, build_source
 from gankit.evaluate_translation import TRANSLATION_METRICS, evaluate_translation, summarise
+from gankit.files import strict_json
 from gankit.metrics.digits import scale_images
 from gankit.metrics.inception import InceptionExtractor
 from gankit.metrics.reference import (
@@ -34,7 +36,7 @@ from gankit.metrics.reference import (
     classifier_for,
     digit_reference,
 )
-from gankit.train.rundir import write_text_atomic
+from gankit.viz import _write_atomic
 
 __all__ = ["METRICS", "EvaluationError", "evaluate", "provenance_differences"]
 
@@ -97,9 +99,9 @@ def evaluate(
     summary = summarise(per_seed)
     provenance = {
         "run": str(run.path),
-        "checkpoint_step": run.step,
+        **_checkpoint_provenance(run),
         **reference.provenance(),
-        "image_size": list(run.source.shape),
+        "image_size": list(run.data_info.get("shape") or run.source.shape),
         "generated": {
             "count_per_seed": count,
             "seeds": list(seeds),
@@ -118,7 +120,7 @@ def _evaluate_translation(
     per_seed, details = evaluate_translation(run, metrics, samples, seeds)
     provenance = {
         "run": str(run.path),
-        "checkpoint_step": run.step,
+        **_checkpoint_provenance(run),
         "task": run.config.task,
         **details,
         "image_size": list(run.data_info["shape"]),
@@ -127,6 +129,16 @@ def _evaluate_translation(
         **_versions(),
     }
     return {"metrics": summarise(per_seed), "provenance": provenance}
+
+
+def _checkpoint_provenance(run: Run) -> dict[str, Any]:
+    """Which checkpoint was measured: its folder name (None for a Run fresh from training),
+    its step, and each newer checkpoint skipped as unloadable, with why."""
+    return {
+        "checkpoint": run.checkpoint.name if run.checkpoint is not None else None,
+        "checkpoint_step": run.step,
+        "skipped_checkpoints": [dict(entry) for entry in run.skipped_checkpoints],
+    }
 
 
 def _versions() -> dict[str, str]:
@@ -170,10 +182,11 @@ def _inception_reference(
 
 
 def write_evaluation(result: dict[str, Any], path: str | Path) -> Path:
-    """Write ``result`` as JSON (atomically)."""
-    path = Path(path)
-    write_text_atomic(path, json.dumps(result, indent=2) + "\n")
-    return path
+    """Write ``result`` as strict JSON (non-finite numbers as null), atomically; a path
+    that cannot be written (a folder, a read-only or uncreatable folder) is an
+    :class:`~gankit.viz.OutputError` naming it."""
+    text = strict_json(result, indent=2) + "\n"
+    return _write_atomic(path, lambda handle: handle.write(text.encode()))
 
 
 def read_evaluation(path: str | Path) -> dict[str, Any]:
@@ -181,14 +194,14 @@ def read_evaluation(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         result = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, ValueError) as err:
         raise EvaluationError(f"{path}: cannot read an evaluation ({err})") from None
     if not isinstance(result, dict) or not {"metrics", "provenance"} <= set(result):
         raise EvaluationError(f"{path}: not a gankit evaluation (no metrics/provenance)")
     return result
 
 
-_RUN_SPECIFIC = ("run", "checkpoint_step", "python_version")
+_RUN_SPECIFIC = ("run", "checkpoint", "checkpoint_step", "skipped_checkpoints", "python_version")
 
 
 def provenance_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:

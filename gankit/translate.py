@@ -1,19 +1,25 @@
 """Translate image files with a pix2pix or CycleGAN run: one file, or every image of a
-folder into a folder of the same names (``gankit translate RUN INPUT -o OUTPUT``)."""
+folder into a folder of the same names (``gankit translate RUN INPUT -o OUTPUT``).
+
+Each output keeps its input's name and extension, so two inputs never share an output
+(``b.png`` and ``b.jpg`` give ``b.png`` and ``b.jpg``); ``.jpg``/``.jpeg`` outputs are JPEG,
+``.png`` outputs PNG. Existing files are never replaced unless asked (``overwrite``): every
+output is checked before anything is translated, and each file appears atomically."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
-from PIL import Image
 
 from gankit.api import Run
 from gankit.data import DataError
 from gankit.data.images import IMAGE_EXTENSIONS, image_files, load_image
-from gankit.viz import image_grid
+from gankit.errors import GankitError
+from gankit.viz import OutputError, image_grid, save_picture
 
 BATCH = 64
+_SHOWN = 5  # file names listed in an error, then "and N more"
 
 
 def translate_path(
@@ -23,33 +29,94 @@ def translate_path(
     direction: str = "AtoB",
     seed: int = 0,
     dropout: bool = True,
+    overwrite: bool = False,
 ) -> list[Path]:
-    """Translate the image file ``source`` to the file ``output``, or every image under the
-    folder ``source`` to the same relative paths under the folder ``output`` (as PNG).
+    """Translate the image file ``source`` to the file ``output`` (into it, under the input's
+    name, when ``output`` is a folder; ``.png`` is added to a name without an extension), or
+    every image under the folder ``source`` to the same relative paths under the folder
+    ``output``; outputs are PNG, or JPEG for ``.jpg``/``.jpeg`` names.
 
     Images are converted to the run's channels (grey or RGB), centre-cropped to a square
-    and resized to the run's size before translation. Returns the files written."""
-    source, output = Path(source).expanduser(), Path(output).expanduser()
+    and resized to the run's size before translation. Refused before anything is written:
+    a run that does not translate, an output that exists (unless ``overwrite``) or that is
+    one of the inputs. Returns the files written, one per input."""
+    channels = run.translation_channels(direction)  # refuses a run that does not translate
+    files, targets = _plan(Path(source).expanduser(), Path(output).expanduser())
+    _check_targets(files, targets, Path(output).expanduser(), overwrite)
+    size = run.data_info["shape"][-1]
+    mode = "L" if channels == 1 else "RGB"
+    written: list[Path] = []
+    try:
+        for start in range(0, len(files), BATCH):
+            batch = [load_image(f, mode, size, "center") for f in files[start : start + BATCH]]
+            images = torch.stack(batch).float().div(127.5).sub(1.0)
+            translated = run.translate(images, direction, seed + start, dropout)
+            for image, target in zip(translated, targets[start : start + BATCH], strict=True):
+                written.append(
+                    save_picture(image_grid(image[None], nrow=1, padding=0), target, overwrite)
+                )
+    except GankitError as err:
+        if not written:
+            raise
+        raise type(err)(
+            f"{err} ({len(written)} of {len(files)} image(s) were written before this)"
+        ) from None
+    return written
+
+
+def _plan(source: Path, output: Path) -> tuple[list[Path], list[Path]]:
+    """The input files and the output file of each."""
     if source.is_dir():
         files = image_files(source)
         if not files:
             raise DataError(f"{source}: no {'/'.join(IMAGE_EXTENSIONS)} files to translate")
-        targets = [(output / f.relative_to(source)).with_suffix(".png") for f in files]
-    elif source.is_file():
-        files, targets = [source], [output if output.suffix else output.with_suffix(".png")]
-    else:
+        if output.exists() and not output.is_dir():
+            raise OutputError(f"{output} is a file; a folder input needs an output folder")
+        return files, [output / f.relative_to(source) for f in files]
+    if not source.is_file():
         raise DataError(f"{source}: no such file or folder")
-    channels = run.translation_channels(direction)
-    size = run.data_info["shape"][-1]
-    mode = "L" if channels == 1 else "RGB"
-    written = []
-    for start in range(0, len(files), BATCH):
-        batch = [load_image(f, mode, size, "center") for f in files[start : start + BATCH]]
-        images = torch.stack(batch).float().div(127.5).sub(1.0)
-        translated = run.translate(images, direction, seed + start, dropout)
-        for image, target in zip(translated, targets[start : start + BATCH], strict=True):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            pixels = image_grid(image[None], nrow=1, padding=0)
-            Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(target)
-            written.append(target)
-    return written
+    if output.is_dir():
+        target = output / source.name
+    else:
+        target = output if output.suffix else output.with_suffix(".png")
+    if target.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise OutputError(
+            f"{output}: cannot write an image as '{target.suffix}'; name a .png, .jpg or .jpeg file"
+        )
+    return [source], [target]
+
+
+def _check_targets(files: list[Path], targets: list[Path], output: Path, overwrite: bool) -> None:
+    """Refuse outputs that would replace an input image or, unless ``overwrite``, any
+    existing file. (Outputs keep their inputs' names, so no two share a file; on a file
+    system that ignores letter case, a clash is still never written over without
+    ``overwrite``: the atomic write refuses an existing file.)"""
+    inputs = {f.resolve() for f in files}
+    clobbered = [t for t in targets if t.resolve() in inputs]
+    if clobbered:
+        raise OutputError(
+            f"the output would replace the input image(s) {_names(clobbered, output)}; "
+            "choose another output"
+        )
+    existing = [] if overwrite else [t for t in targets if t.exists() or t.is_symlink()]
+    if len(targets) == 1 and existing:
+        raise OutputError(
+            f"{existing[0]} already exists; nothing was written: pass --overwrite to replace "
+            "it, or choose another output"
+        )
+    if existing:
+        raise OutputError(
+            f"{len(existing)} of the {len(targets)} output files already exist in {output} "
+            f"({_names(existing, output)}); nothing was written: pass --overwrite to replace "
+            "them, or choose another output folder"
+        )
+
+
+def _names(paths: list[Path], output: Path) -> str:
+    """The first few of ``paths``, relative to ``output`` where they lie under it."""
+    shown = [
+        str(p.relative_to(output)) if p != output and p.is_relative_to(output) else str(p)
+        for p in paths[:_SHOWN]
+    ]
+    more = len(paths) - _SHOWN
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

@@ -2,11 +2,15 @@
 
 Figures are drawn on a ``matplotlib.figure.Figure`` with an Agg canvas attached directly (no
 pyplot, no global backend switch), so plotting is headless and safe from any thread. Every
-file is written atomically: a temporary file in the target folder, then ``os.replace``.
+file is written atomically: a temporary file in the target folder, then ``os.replace``; a
+path ending in ``.jpg``/``.jpeg`` is written as JPEG, any other as PNG. A file that cannot
+be written (its folder cannot be created or is read-only, the path is a folder, or an
+existing file must not be replaced) raises :class:`OutputError`, one line naming the path.
 """
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import tempfile
@@ -23,6 +27,7 @@ from PIL import Image
 from torch import Tensor
 
 from gankit.data.base import DataSource
+from gankit.errors import GankitError
 
 _REAL_SAMPLES = 5000  # real points drawn to set axis limits and draw the reference
 _REAL_SEED = 0  # plots draw them from their own generator, never from training randomness
@@ -31,6 +36,20 @@ _GRID = 160  # density grid points per axis
 _LOG_DENSITY_RANGE = 12.0  # contours span this many nats below the peak
 _REAL_COLOUR = "tab:blue"
 _FAKE_COLOUR = "tab:orange"
+_JPEG_SUFFIXES = (".jpg", ".jpeg")
+JPEG_QUALITY = 95
+
+
+class OutputError(GankitError, OSError):
+    """An output file that cannot be written: its folder cannot be created or is read-only,
+    the path names a folder, its extension is not one that can be written, or it exists and
+    must not be replaced. An ``OSError`` too, so callers catching those still catch it."""
+
+
+def picture_format(path: str | os.PathLike) -> str:
+    """The PIL/matplotlib format a picture at ``path`` is written in: JPEG for ``.jpg``
+    and ``.jpeg`` (any letter case), PNG otherwise."""
+    return "JPEG" if Path(path).suffix.lower() in _JPEG_SUFFIXES else "PNG"
 
 
 def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> np.ndarray:
@@ -60,11 +79,21 @@ def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> np.
 
 
 def save_image_grid(images: Tensor, path: str | os.PathLike, nrow: int | None = None) -> Path:
-    """Write :func:`image_grid` of ``images`` as a PNG: mode "L" for one channel, "RGB" for
-    three. The parent folder is created; the file appears atomically."""
+    """Write :func:`image_grid` of ``images`` as a PNG (a JPEG for a ``.jpg``/``.jpeg``
+    path): mode "L" for one channel, "RGB" for three. The parent folder is created; the
+    file appears atomically."""
     grid = image_grid(images, nrow)
-    picture = Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid)
-    return _write_atomic(path, lambda fh: picture.save(fh, format="PNG"))
+    return save_picture(grid, path)
+
+
+def save_picture(pixels: np.ndarray, path: str | os.PathLike, overwrite: bool = True) -> Path:
+    """Write uint8 pixels ``(H, W, C)``, C ∈ {1, 3}, as a PNG (a JPEG of quality
+    :data:`JPEG_QUALITY` for a ``.jpg``/``.jpeg`` path), atomically. ``overwrite=False``
+    refuses (:class:`OutputError`) to replace an existing file."""
+    picture = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+    fmt = picture_format(path)
+    options = {"quality": JPEG_QUALITY} if fmt == "JPEG" else {}
+    return _write_atomic(path, lambda fh: picture.save(fh, format=fmt, **options), overwrite)
 
 
 def new_figure(width: float = 5.0, height: float = 4.5) -> Figure:
@@ -75,9 +104,11 @@ def new_figure(width: float = 5.0, height: float = 4.5) -> Figure:
 
 
 def save_figure(figure: Figure, path: str | os.PathLike) -> Path:
-    """Lay ``figure`` out tightly and write it as a PNG, atomically."""
+    """Lay ``figure`` out tightly and write it as a PNG (a JPEG for a ``.jpg``/``.jpeg``
+    path), atomically."""
     figure.tight_layout()
-    return _write_atomic(path, lambda fh: figure.savefig(fh, format="png"))
+    fmt = picture_format(path).lower()
+    return _write_atomic(path, lambda fh: figure.savefig(fh, format=fmt))
 
 
 def plot_points(
@@ -119,11 +150,16 @@ def save_samples(
     path: str | os.PathLike,
     title: str = "",
     nrow: int | None = None,
+    kind: str | None = None,
 ) -> Path:
     """Write generated samples as a picture: an image grid for images (no title; ``nrow``
-    images per row), a plot over the real distribution for points. Without a source, 4-D
-    samples are images."""
-    kind = source.kind if source is not None else ("images" if samples.ndim == 4 else "points")
+    images per row; the source is not used), a plot over the real distribution for points
+    (over the samples alone without a source). ``kind`` ("images" or "points") defaults to
+    the source's; without either, 4-D samples are images."""
+    if kind is None:
+        kind = source.kind if source is not None else None
+    if kind is None:
+        kind = "images" if samples.ndim == 4 else "points"
     if kind != "points" and samples.ndim == 4:
         return save_image_grid(samples, path, nrow)
     return plot_points(samples, source, path, title)
@@ -221,17 +257,73 @@ def _real_generator() -> torch.Generator:
     return torch.Generator().manual_seed(_REAL_SEED)
 
 
-def _write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
-    """Create ``path``'s folder, let ``write`` fill a temporary file beside it, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def check_output(path: str | os.PathLike, overwrite: bool = True) -> Path:
+    """``path`` as a file to write: refused (:class:`OutputError`, naming it) when it is a
+    folder, when its folder cannot be created or is not a folder, or, with
+    ``overwrite=False``, when it exists. Creates the folder."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        blocking = next((a for a in path.parents if a.exists() and not a.is_dir()), None)
+        reason = f"{blocking} is a file" if blocking is not None else _reason(err)
+        raise OutputError(f"cannot create folder {path.parent} for {path}: {reason}") from None
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise OutputError(f"{path} already exists; not replacing it")
+    return path
+
+
+def _write_atomic(
+    path: str | os.PathLike, write: Callable[[BinaryIO], None], overwrite: bool = True
+) -> Path:
+    """Create ``path``'s folder, let ``write`` fill a temporary file beside it, then rename
+    it into place (with ``overwrite=False``, only if nothing is there by then). Nothing is
+    left behind on failure; a file-system failure is an :class:`OutputError` naming ``path``."""
+    path = check_output(path, overwrite)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {_reason(err)}") from None
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            _rename_new(temporary, path)
+    except OutputError:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    except OSError as err:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {_reason(err)}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _rename_new(temporary: str, path: Path) -> None:
+    """Move ``temporary`` to ``path`` unless ``path`` exists (a hard link cannot replace a
+    file; where links are not supported, a check just before the rename)."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise OutputError(f"{path} already exists; not replacing it") from None
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if path.exists():
+            raise OutputError(f"{path} already exists; not replacing it") from None
+        os.replace(temporary, path)
+    else:
+        os.unlink(temporary)
+
+
+def _reason(err: OSError) -> str:
+    return err.strerror or str(err)

@@ -10,8 +10,9 @@ No pickle is involved, so loading a checkpoint cannot run code. The folder is wr
 a temporary name and renamed into place, so an interrupted write never replaces or damages
 the previous checkpoint; the hashes in state.json catch files corrupted afterwards. A
 write that fails (a full disk, a read-only folder) removes its temporary folder; when the
-disk is full, checkpoints that ``keep`` would prune anyway are removed first (never the
-newest one) and the write is tried once more.
+disk is full, the checkpoints that ``keep`` would prune after the write are removed first
+and the write is tried once more (so with ``keep`` ≥ 2 the previous checkpoint always
+stays; with ``keep`` = 1 it makes room for the new one).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, save
 from torch import Tensor, nn
 
 from gankit.errors import GankitError
@@ -37,6 +38,7 @@ FORMAT_VERSION = 1
 MODELS_FILE = "models.safetensors"
 TRAINING_FILE = "training.safetensors"
 STATE_FILE = "state.json"
+_TENSOR_FILES = (MODELS_FILE, TRAINING_FILE)
 _PREFIX = "step_"
 
 
@@ -105,9 +107,8 @@ def save_checkpoint(
 
     ``other_tensors`` are stored with the training state under their own names. With
     ``keep``, all but the ``keep`` newest checkpoints are pruned after the write; a write
-    that finds the disk full first prunes the ones that would go anyway (always keeping the
-    newest) and tries again. A write that fails leaves no temporary folder and raises
-    :class:`CheckpointError`."""
+    that finds the disk full first prunes the ones that would go anyway and tries again. A
+    write that fails leaves no temporary folder and raises :class:`CheckpointError`."""
     models = {
         f"{name}.{key}": value.detach().cpu().contiguous()
         for name, module in modules.items()
@@ -148,7 +149,7 @@ def _write_folder(
         tmp.mkdir(parents=True)
         save_file(models, tmp / MODELS_FILE)
         save_file(training, tmp / TRAINING_FILE)
-        hashes = {"sha256": {f: _sha256(tmp / f) for f in (MODELS_FILE, TRAINING_FILE)}}
+        hashes = {"sha256": {f: _sha256(tmp / f) for f in _TENSOR_FILES}}
         write_text_atomic(tmp / STATE_FILE, json.dumps(state | hashes, indent=1))
         _replace_dir(tmp, final)
     except BaseException:
@@ -157,10 +158,11 @@ def _write_folder(
 
 
 def _prune_for_room(directory: Path, keep: int) -> bool:
-    """Remove the checkpoints a successful write would prune (all but the ``keep`` − 1
-    newest, and never the newest); True when any were removed."""
+    """Remove the checkpoints a successful write would prune: all but the ``keep`` − 1
+    newest (with ``keep`` = 1, the previous checkpoint goes to make room for its successor
+    of the same size). True when any were removed."""
     existing = list_checkpoints(directory)
-    doomed = existing[: -max(keep - 1, 1)] if existing else []
+    doomed = existing[: len(existing) - (keep - 1)] if len(existing) >= keep else []
     for old in doomed:
         shutil.rmtree(old, ignore_errors=True)
     return bool(doomed)
@@ -185,18 +187,25 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
         raise CheckpointError(f"{state_path}: corrupt JSON ({reason})") from None
     _check_state(state_path, state)
-    for name, expected in state["sha256"].items():
-        file = path / name
-        if not file.is_file():
-            raise CheckpointError(f"{path}: missing {name}")
-        if _sha256(file) != expected:
-            raise CheckpointError(f"{file}: corrupt (sha256 does not match state.json)")
-    try:
-        models = load_file(path / MODELS_FILE)
-        training = load_file(path / TRAINING_FILE)
-    except (SafetensorError, OSError) as err:
-        raise CheckpointError(f"{path}: unreadable tensors ({err})") from None
+    models, training = (_read_tensors(path / f, state["sha256"][f]) for f in _TENSOR_FILES)
     return Checkpoint(path, state["step"], state, models, training)
+
+
+def _read_tensors(file: Path, sha256: str) -> dict[str, Tensor]:
+    """The tensors of one verified file, read into memory: hashed and parsed from the same
+    bytes, and not memory-mapped, so deleting the file frees its space at once."""
+    if not file.is_file():
+        raise CheckpointError(f"{file.parent}: missing {file.name}")
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        raise CheckpointError(f"{file}: unreadable ({err.strerror})") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise CheckpointError(f"{file}: corrupt (sha256 does not match state.json)")
+    try:
+        return load(data)
+    except SafetensorError as err:
+        raise CheckpointError(f"{file}: unreadable tensors ({err})") from None
 
 
 def _check_state(state_path: Path, state: Any) -> None:
@@ -216,7 +225,7 @@ def _check_state(state_path: Path, state: Any) -> None:
         if not isinstance(state.get(key), dict):
             raise CheckpointError(f"{state_path}: '{key}' is missing or not an object")
     hashes = state.get("sha256")
-    if not isinstance(hashes, dict) or set(hashes) != {MODELS_FILE, TRAINING_FILE}:
+    if not isinstance(hashes, dict) or set(hashes) != set(_TENSOR_FILES):
         raise CheckpointError(
             f"{state_path}: no sha256 of {MODELS_FILE} and {TRAINING_FILE}; the tensors "
             "cannot be verified"
@@ -252,6 +261,16 @@ def prune_checkpoints(directory: Path, keep: int) -> None:
     """Delete all but the ``keep`` newest checkpoints."""
     for old in list_checkpoints(directory)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def save_file(tensors: dict[str, Tensor], path: Path) -> None:
+    """Write ``tensors`` in the safetensors format and sync them to disk; a failure is an
+    OSError with its errno (a full disk is ENOSPC)."""
+    data = save(tensors)
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _flatten_optimizer(

@@ -3,8 +3,8 @@
 The first SIGINT (Ctrl-C) or SIGTERM (what a cluster scheduler sends before it kills a job)
 asks the loop to stop after the current step; the Trainer then writes a checkpoint and
 exits with status ``interrupted``. A second Ctrl-C aborts at once — except while a
-checkpoint is being written: the abort then waits for the write to finish, so the newest
-checkpoint is always complete.
+checkpoint is being written: that write completes (the run stops right after it anyway),
+so the newest checkpoint is always whole.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ class StopSignals:
         """The name of the signal that asked to stop ("SIGINT", "SIGTERM"), or None."""
         self._previous: dict[int, Any] = {}
         self._protected = 0
-        self._abort_pending = False
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
@@ -41,16 +40,12 @@ class StopSignals:
 
     @contextmanager
     def protect(self) -> Iterator[None]:
-        """A section a second Ctrl-C must not cut short (a checkpoint write); an abort asked
-        for meanwhile is raised as KeyboardInterrupt when the section ends."""
+        """A section a second Ctrl-C must not cut short: a checkpoint write."""
         self._protected += 1
         try:
             yield
         finally:
             self._protected -= 1
-        if self._abort_pending and not self._protected:
-            self._abort_pending = False
-            raise KeyboardInterrupt
 
     def _handle(self, signum: int, frame: Any) -> None:
         name = signal.Signals(signum).name
@@ -65,7 +60,6 @@ class StopSignals:
         if name != "SIGINT":
             return  # a repeated SIGTERM changes nothing: the checkpoint is on its way
         if self._protected:
-            self._abort_pending = True
-            print("\nAborting once the checkpoint being written is complete.", file=sys.stderr)
+            print("\nA checkpoint is being written: stopping once it is complete.", file=sys.stderr)
             return
         raise KeyboardInterrupt

@@ -109,6 +109,7 @@ class Trainer:
         torch.manual_seed(config.seed)  # weight initialisation (on the CPU, then moved)
         self.source = build_source(config.data).to(self.device)
         self.data_info = data_info(config, self.source)
+        config.check_memory(self.data_info, self.device)  # before allocating batches
         self.classes = self.data_info["classes"]  # 0 unless conditional
         # Image nets run in channels-last layout: faster convolutions on CPU and GPU alike.
         layout = torch.preserve_format if self.source.kind == "points" else torch.channels_last
@@ -305,13 +306,14 @@ class Trainer:
                         self._log()
                     self.emit("on_step_end", self.step)
                 self.stop_signal = signals.requested
-                status = "interrupted" if signals.requested else "completed"
-                if status == "completed" and self.step < self.config.train.steps:
-                    status = "paused"
-                if status == "completed" and self._sums:
+                ending = "interrupted" if signals.requested else "completed"
+                if ending == "completed" and self.step < self.config.train.steps:
+                    ending = "paused"
+                if ending == "completed" and self._sums:
                     self._log()  # a paused run keeps its partial window in the checkpoint
                 self.elapsed += time.perf_counter() - session_start
                 self.save_checkpoint()
+                status = ending
         except TrainingDiverged:
             status = "diverged"
             raise
