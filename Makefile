@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # torch 2.13.0 is the CPU wheel on this project's machines; see README for a CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: run test bench clean
+.PHONY: run test test-fast bench clean
 
 $(BIN)/gankit: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(BIN)/gankit
 test: $(BIN)/gankit
 	$(BIN)/ruff check gankit tests benchmarks
 	$(BIN)/python -m pytest -q
+
+test-fast: $(BIN)/gankit  ## the tests not marked slow, for the edit–run loop
+	$(BIN)/ruff check gankit tests benchmarks
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(BIN)/gankit
 	$(BIN)/python benchmarks/train_step.py

@@ -22,6 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from gankit import __version__
 
@@ -60,7 +61,7 @@ def _fail(message: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="gankit", description="Train, measure and understand GANs."
     )
     parser.add_argument("--version", action="version", version=f"gankit {__version__}")
@@ -113,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         "or .npy, the raw float32 array (n, *shape) (default: samples.png; replaced if it "
         "exists)",
     )
-    sample.add_argument("--seed", type=int, default=0, help="seed of z")
+    sample.add_argument("--seed", type=_seed, default=0, help="seed of z")
     sample.add_argument(
         "--checkpoint",
         help="a checkpoint folder of this run, or its name (e.g. step_00000020) "
@@ -153,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
         default="AtoB",
         help="BtoA: CycleGAN's second generator (default: AtoB)",
     )
-    translate.add_argument("--seed", type=int, default=0, help="seed of pix2pix's dropout noise")
+    translate.add_argument("--seed", type=_seed, default=0, help="seed of pix2pix's dropout noise")
     translate.add_argument(
         "--no-dropout",
         action="store_true",
@@ -210,11 +211,12 @@ def _parser() -> argparse.ArgumentParser:
 
     estimate = commands.add_parser(
         "estimate",
-        help="estimate a divergence between two sample sets by training a critic",
-        description="Estimate D(A‖B) by training a critic on samples of A and B and "
-        "evaluating its bound on held-out samples. A and B are sample files (.npy, .npz, "
-        ".pt, .csv, .txt; one sample per row), run directories (samples of the generator) "
-        "or data sources (NAME or NAME:KEY=VALUE,…, e.g. normal1d:mean=2).",
+        help="estimate a divergence between two sample sets (trained critics or neighbours)",
+        description="Estimate D(A‖B) by training critics on samples of A and B and "
+        "evaluating their bound on held-out samples, or (kl, reverse_kl in 1-D and 2-D) from "
+        "nearest-neighbour distances. A and B are sample files (.npy, .npz, .pt, .csv, .txt; "
+        "one sample per row), run directories (samples of the generator) or data sources "
+        "(NAME or NAME:KEY=VALUE,…, e.g. normal1d:mean=2).",
     )
     estimate.add_argument("a", help="samples of P")
     estimate.add_argument("b", help="samples of Q")
@@ -229,7 +231,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     estimate.add_argument("--holdout", type=float, default=0.25, help="held-out fraction")
     estimate.add_argument("--steps", type=int, default=2_000, help="critic training steps")
-    estimate.add_argument("--seed", type=int, default=0)
+    estimate.add_argument(
+        "--method",
+        default="auto",
+        help="auto (nearest neighbours for kl and reverse_kl in 1-D and 2-D, critics "
+        "otherwise), critic or knn (kl, reverse_kl, pearson, neyman, hellinger)",
+    )
+    estimate.add_argument(
+        "--critics",
+        type=int,
+        help="critics trained on bootstrap resamples (default: 5 for kl, reverse_kl, "
+        "hellinger, pearson, neyman; 1 otherwise)",
+    )
+    estimate.add_argument("--seed", type=_seed, default=0)
     estimate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     estimate.add_argument("--json", metavar="PATH", help="also write the result as JSON")
     estimate.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -244,7 +258,7 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("name", nargs="?", help="experiment name")
     lab.add_argument("--list", action="store_true", help="list the experiments")
     lab.add_argument("--out", default="lab", help="folder for the figure and numbers")
-    lab.add_argument("--seed", type=int, default=0)
+    lab.add_argument("--seed", type=_seed, default=0)
     lab.add_argument(
         "--set",
         dest="options",
@@ -256,6 +270,27 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--no-progress", action="store_true", help="no progress bars")
     lab.set_defaults(handler=_lab)
     return parser
+
+
+class _OneLineErrors(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, as every other gankit error is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+SEED_LIMIT = 2**63 - 1
+
+
+def _seed(text: str) -> int:
+    """A seed: an integer from 0 to 2**63 − 1 (what torch's generators accept)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: give an integer") from None
+    if not 0 <= value <= SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"seed {value} is outside 0 … 2**63 − 1")
+    return value
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -307,12 +342,15 @@ def _dry_run(config) -> None:
     from gankit.devices import select_device
     from gankit.nets import count_parameters
     from gankit.train.build import build_networks, data_info
+    from gankit.train.memory import check_memory
 
     print(config.to_yaml(), end="")
     device = select_device(config.device)
     source = build_source(config.data)
+    info = data_info(config, source)
+    check_memory(config, info, device)  # before building networks that cannot fit
     torch.manual_seed(config.seed)
-    networks = build_networks(config, data_info(config, source))
+    networks = build_networks(config, info)
     print(f"# device: {device}")
     print(f"# data: {source.kind} of shape {tuple(source.shape)}")
     for name, network in networks.items():
@@ -497,16 +535,37 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _estimate(args: argparse.Namespace) -> int:
     from gankit.data.samples import resolve_samples
-    from gankit.estimate import estimate
+    from gankit.estimate import DIVERGENCES, MAX_SEED, METHODS, check_estimate_memory, estimate
     from gankit.metrics.divergences import exact_reference
 
+    problems = []
+    if args.divergence not in DIVERGENCES:
+        problems.append(
+            f"--divergence {args.divergence!r} is not one of: {', '.join(DIVERGENCES)}"
+        )
+    if args.method not in METHODS:
+        problems.append(f"--method {args.method!r} is not one of: {', '.join(METHODS)}")
+    if args.samples < 4:
+        problems.append(f"--samples must be at least 4, got {args.samples}")
+    if args.steps < 1:
+        problems.append(f"--steps must be at least 1, got {args.steps}")
+    if not 0 < args.holdout < 1:
+        problems.append(f"--holdout must lie strictly between 0 and 1, got {args.holdout}")
+    if not 0 <= args.seed <= MAX_SEED:
+        problems.append(f"--seed must lie in 0 … 2**64 − 1, got {args.seed}")
+    if args.critics is not None and args.critics < 1:
+        problems.append(f"--critics must be at least 1, got {args.critics}")
+    if problems:
+        raise _usage("; ".join(problems))
     p = resolve_samples(args.a, args.samples, args.seed)
-    q = resolve_samples(args.b, args.samples, args.seed + 1)
+    q = resolve_samples(args.b, args.samples, (args.seed + 1) % (MAX_SEED + 1))
+    options = {"method": args.method, "samples": args.samples, "critics": args.critics}
+    check_estimate_memory(p, q, args.divergence, **options, option="--samples")
     result = estimate(
         p,
         q,
         args.divergence,
-        samples=args.samples,
+        **options,
         holdout=args.holdout,
         steps=args.steps,
         seed=args.seed,
