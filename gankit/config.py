@@ -1,12 +1,22 @@
 """Typed, validated run configuration: presets (YAML in the package) + ``key=value`` overrides.
 
 One source of defaults serves the Python API and the CLI: the pydantic models below. A
-preset only states what differs from them. Unknown keys, wrong types and unknown names
-fail with one line naming the key and the allowed values.
+preset only states what differs from them. Unknown keys, wrong types, unknown names,
+non-finite numbers (inf, nan) and integers beyond 64 bits fail with one line naming the
+key and the allowed values (and the closest ones, for a typo).
+
+A registry-backed section (``data``, ``generator``, ``discriminator``, ``objective``,
+``train.g_optimizer``, ``train.d_optimizer``) given without a ``name`` is the default
+component of that section, so ``--set train.g_optimizer.lr=0.001`` on a preset that does
+not name an optimiser tunes the default Adam. Setting a key of a section that is off
+(``null``, e.g. ``train.ema``) switches it on with the defaults of its other keys.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -21,13 +31,28 @@ from gankit.nets import DISCRIMINATORS, GENERATORS
 from gankit.objectives import OBJECTIVES
 from gankit.objectives.regularisers import RegularisersOptions
 from gankit.optim import OPTIMIZERS, AdamOptions
-from gankit.registry import Registry
+from gankit.registry import Registry, did_you_mean
 
 DEFAULT_PRESET = "dcgan-mnist"
 
+MAX_INT = 2**63 - 1
+"""The largest integer a config takes (torch and numpy store seeds and sizes in 64 bits)."""
+
+MAX_DEPTH = 32
+"""Deepest nesting of a config tree; the real one is 4 levels deep."""
+
+MAX_NODES = 100_000
+"""Most values in a config tree (guards against YAML alias bombs)."""
+
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
 
 class ConfigError(GankitError, ValueError):
-    """A configuration that cannot be run; the message names the key."""
+    """A configuration that cannot be run; the message (always one line) names the key."""
+
+    def __init__(self, message: object = "") -> None:
+        # user input quoted in a message (a key, a value) must not break it into lines
+        super().__init__(str(message).translate(_LINE_BREAKS))
 
 
 def _choice(registry: Registry) -> Any:
@@ -44,7 +69,9 @@ OptimizerChoice = _choice(OPTIMIZERS)
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of the config's own sections: unknown keys, inf and nan are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NoiseOptions(Section):
@@ -219,7 +246,9 @@ class Config(Section):
     """Everything that defines a run; saved as ``config.yaml`` in its run directory."""
 
     preset: str | None = Field(None, description="The preset this config started from.")
-    seed: int = Field(0, ge=0, description="Seeds weights, data order and noise.")
+    seed: int = Field(
+        0, ge=0, le=MAX_INT, description="Seeds weights, data order and noise (0 … 2**63 − 1)."
+    )
     device: str = Field("auto", description="auto (cuda → mps → cpu), cpu, cuda, cuda:N or mps.")
     task: Literal["unconditional", "conditional", "paired", "unpaired"] = Field(
         "unconditional",
@@ -348,24 +377,138 @@ def list_presets() -> list[tuple[str, str]]:
 def load_preset(name: str) -> dict[str, Any]:
     """The raw dict of a shipped preset, or of a YAML file when ``name`` is a path."""
     path = Path(name)
-    if path.suffix in (".yaml", ".yml"):
+    if path.suffix.lower() in (".yaml", ".yml"):
         if not path.is_file():
-            raise ConfigError(f"config file '{name}' does not exist")
+            what = "is not a file" if path.exists() else "does not exist"
+            raise ConfigError(f"config file '{name}' {what}")
         label = path.stem
     else:
         path = _preset_dir() / f"{name}.yaml"
         if not path.is_file():
-            names = ", ".join(n for n, _ in list_presets())
-            raise ConfigError(f"unknown preset '{name}'; choose one of: {names}")
+            raise ConfigError(_unknown_preset(name))
         label = name
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from None
+    raw = _read_yaml(path)
+    if raw is None:  # an empty file: all defaults
+        raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of config keys at the top level")
+        raise ConfigError(
+            f"{path}: expected a mapping of config keys at the top level "
+            f"(got {type(raw).__name__}), e.g. 'train: {{steps: 500}}'"
+        )
     raw.setdefault("preset", label)
     return raw
+
+
+def _unknown_preset(name: str) -> str:
+    names = [n for n, _ in list_presets()]
+    # a family's prefix (dcgan → dcgan-mnist) before the closest spelling (wgn → wgan)
+    close = [n for n in names if name and n.startswith(f"{name}-")][:3]
+    close = close or difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return (
+            f"unknown preset '{name}'; did you mean {' or '.join(close)}? "
+            "(gankit presets lists them all)"
+        )
+    file = " (a config file must end in .yaml or .yml)" if Path(name).is_file() else ""
+    return f"unknown preset '{name}'; choose one of: {', '.join(names)}{file}"
+
+
+def _read_yaml(path: Path) -> Any:
+    """The YAML tree of a config file, or a one-line ConfigError naming the file."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"config file '{path}' cannot be read: {err.strerror or err}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"config file '{path}' is not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
+            f"{err.start}); save it as UTF-8 YAML"
+        ) from None
+    try:
+        tree = _load_yaml(text)
+    except _YAMLProblem as problem:
+        raise ConfigError(f"{path}: not valid YAML{problem}") from None
+    _check_tree(tree, str(path))
+    return tree
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader reading ``1e-4`` and ``1e11`` as numbers, as YAML 1.2 does
+    (YAML 1.1 wants a dot, ``1.0e-4``, and PyYAML would give the string ``'1e-4'``), and
+    refusing a key given twice in one mapping (PyYAML would keep the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        problem=f"key '{key_node.value}' is given twice in one mapping",
+                        problem_mark=key_node.start_mark,
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+class _YAMLProblem(Exception):
+    """Why a text is not valid YAML; ``str()`` reads `` at line 2, column 7: …``."""
+
+
+def _load_yaml(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise _YAMLProblem(f"{at}: {err.problem or err.context}") from None
+    except yaml.YAMLError as err:
+        raise _YAMLProblem(f": {' '.join(str(err).split())}") from None
+    except RecursionError:
+        raise _YAMLProblem(
+            f": nested too deeply (a config is at most {MAX_DEPTH} levels deep)"
+        ) from None
+    except (ValueError, OverflowError) as err:  # e.g. an integer of over 4300 digits
+        raise _YAMLProblem(f": {' '.join(str(err).split())}") from None
+
+
+def _check_tree(tree: Any, where: str) -> None:
+    """Refuse trees no config can be: non-string keys, deep nesting, a huge number of
+    values (a YAML alias bomb) or a tree that contains itself."""
+    stack: list[tuple[Any, int, str]] = [(tree, 0, "")]
+    count = 0
+    while stack:
+        node, depth, path = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ConfigError(
+                f"{where}: more than {MAX_NODES:,} values (repeated YAML aliases?); a config "
+                "has a few hundred"
+            )
+        if depth > MAX_DEPTH:
+            raise ConfigError(
+                f"{where}: '{path[:60]}…' is nested more than {MAX_DEPTH} levels deep; a config "
+                "is a few levels of sections (e.g. train.g_optimizer.lr)"
+            )
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    inside = f" in '{path}'" if path else ""
+                    raise ConfigError(
+                        f"{where}: key {_short(key)}{inside} is not a name; config keys are "
+                        "names such as steps (quote it if it is meant as one)"
+                    )
+                stack.append((value, depth + 1, f"{path}.{key}" if path else key))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((value, depth + 1, f"{path}[{i}]") for i, value in enumerate(node))
 
 
 # -- overrides -----------------------------------------------------------------------------
@@ -373,25 +516,33 @@ def load_preset(name: str) -> dict[str, Any]:
 
 def parse_override(text: str) -> tuple[str, Any]:
     """``"train.steps=500"`` → ``("train.steps", 500)``; values are parsed as YAML."""
+    if not isinstance(text, str):
+        raise ConfigError(f"override {_short(text)} is not a string of the form key=value")
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"override '{text}' is not of the form key=value (e.g. train.steps=500)")
+        raise ConfigError(
+            f"override '{_clip(text)}' is not of the form key=value (e.g. train.steps=500)"
+        )
     try:
-        return key.strip(), yaml.safe_load(value)
-    except yaml.YAMLError:
-        raise ConfigError(f"override '{text}': cannot parse the value '{value}'") from None
+        return key.strip(), _load_yaml(value)
+    except _YAMLProblem as problem:
+        raise ConfigError(
+            f"override '{_clip(text)}': cannot parse the value '{_clip(value)}'{problem}"
+        ) from None
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]) -> dict:
     """Set dotted keys in a nested dict (a copy).
 
+    Setting a key below a section that is missing or off (null) creates the section.
     Setting a section's ``name`` to a different value (``data.name=ring``) empties that
     section first, so options of the previous choice do not leak into the new one; give
     ``name`` before the options that go with it."""
     tree = _deep_copy(raw)
     items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
     for dotted, value in items:
-        *parents, leaf = dotted.split(".")
+        *parents, leaf = _split_key(dotted)
+        _check_tree(value, f"override '{_clip(dotted)}'")
         node = tree
         for i, key in enumerate(parents):
             child = node.get(key)
@@ -399,17 +550,35 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str] | Mapping[str,
                 child = node[key] = {}
             if not isinstance(child, dict):
                 raise ConfigError(
-                    f"override '{dotted}': '{'.'.join(parents[: i + 1])}' is a value, not a section"
+                    f"override '{_clip(dotted)}': '{'.'.join(parents[: i + 1])}' is a value, "
+                    f"not a section (it is {_short(child)})"
                 )
             node = child
         if leaf == "name" and parents and node.get("name") not in (None, value):
             node.clear()
-        node[leaf] = value
+        node[leaf] = _deep_copy(value)
     return tree
 
 
+def _split_key(dotted: Any) -> list[str]:
+    if not isinstance(dotted, str):
+        raise ConfigError(f"override key {_short(dotted)} is not a dotted name such as train.steps")
+    parts = [part.strip() for part in dotted.split(".")]
+    if not all(parts):
+        raise ConfigError(
+            f"override key '{_clip(dotted)}' has an empty part; write dotted names such as "
+            "train.steps"
+        )
+    if len(parts) > MAX_DEPTH:
+        raise ConfigError(
+            f"override key '{_clip(dotted)}' has {len(parts)} parts; a config is at most "
+            f"{MAX_DEPTH} levels deep (e.g. train.g_optimizer.lr)"
+        )
+    return parts
+
+
 def _deep_copy(tree: Any) -> Any:
-    if isinstance(tree, dict):
+    if isinstance(tree, Mapping):
         return {k: _deep_copy(v) for k, v in tree.items()}
     if isinstance(tree, list):
         return [_deep_copy(v) for v in tree]
@@ -420,11 +589,24 @@ def _deep_copy(tree: Any) -> Any:
 
 
 def validate(raw: Mapping[str, Any]) -> Config:
-    """A :class:`Config` from a raw dict, or a one-line :class:`ConfigError`."""
+    """A :class:`Config` from a raw dict, or a one-line :class:`ConfigError`.
+
+    A registry-backed section without a ``name`` is read as the section's default
+    component (see the module docstring)."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"config: expected a mapping of config keys, got {type(raw).__name__} {_short(raw)}"
+        )
+    _check_tree(raw, "config")
+    tree = _with_default_names(_deep_copy(raw), Config)
     try:
-        return Config.model_validate(dict(raw))
+        config = Config.model_validate(tree)
     except ValidationError as err:
-        raise ConfigError(_describe(err, raw)) from None
+        raise ConfigError(_describe(err, tree)) from None
+    dumped = config.model_dump()
+    _check_int_range(dumped, "")
+    _check_no_bool_numbers(tree, dumped, "")
+    return config
 
 
 def resolve(
@@ -437,10 +619,79 @@ def resolve(
     if isinstance(preset, Config):
         raw = preset.to_dict()
     elif isinstance(preset, Mapping):
+        _check_tree(preset, "config")
         raw = dict(preset)
     else:
         raw = load_preset(str(preset))
+    if isinstance(overrides, str):  # one override, not its characters
+        overrides = [overrides]
     return validate(apply_overrides(raw, overrides))
+
+
+def _with_default_names(tree: dict, model: type[BaseModel]) -> dict:
+    """``tree`` where every registry-backed section that has no ``name`` names the default
+    component of its field (``train.g_optimizer: {lr: 0.001}`` → Adam with that lr)."""
+    out = dict(tree)
+    for key, value in tree.items():
+        field = model.model_fields.get(key) if isinstance(key, str) else None
+        if field is None or not isinstance(value, dict):
+            continue
+        if "name" not in value and len(_members(field.annotation)) > 1:
+            default = field.get_default(call_default_factory=True)
+            name = getattr(default, "name", None)
+            if isinstance(name, str):
+                value = {"name": name, **value}
+        inner = _pick_model(field.annotation, value)
+        out[key] = _with_default_names(value, inner) if inner is not None else value
+    return out
+
+
+def _check_int_range(tree: Any, path: str) -> None:
+    """Refuse integers that do not fit in 64 bits (torch, numpy and the seeding take
+    int64), naming the key."""
+    if isinstance(tree, int) and not isinstance(tree, bool) and not -MAX_INT - 1 <= tree <= MAX_INT:
+        raise ConfigError(
+            f"{path or 'config'}: {_short(tree)} does not fit in 64 bits; use at most "
+            f"{MAX_INT:,} (2**63 − 1)"
+        )
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            _check_int_range(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(tree, (list, tuple)):
+        for i, value in enumerate(tree):
+            _check_int_range(value, f"{path}[{i}]")
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """User text quoted in a message, shortened to ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _check_no_bool_numbers(given: Any, value: Any, path: str) -> None:
+    """Refuse true/false given for a number (pydantic would read them as 1 and 0)."""
+    if isinstance(given, bool) and not isinstance(value, bool):
+        raise ConfigError(
+            f"{path or 'config'}: expects a number, not {str(given).lower()} (true/false are for "
+            "switches)"
+        )
+    if isinstance(given, Mapping) and isinstance(value, Mapping):
+        for key, item in given.items():
+            if key in value:
+                _check_no_bool_numbers(item, value[key], f"{path}.{key}" if path else str(key))
+    elif isinstance(given, (list, tuple)) and isinstance(value, (list, tuple)):
+        for i, (item, checked) in enumerate(zip(given, value, strict=False)):
+            _check_no_bool_numbers(item, checked, f"{path}[{i}]")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, shortened for a one-line message."""
+    if isinstance(value, int) and value.bit_length() > 4000:  # repr refuses > 4300 digits
+        return f"an integer of about {math.floor(value.bit_length() * math.log10(2)) + 1} digits"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 (a repr that fails must not hide the real problem)
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def _describe(err: ValidationError, raw: Mapping[str, Any]) -> str:
@@ -449,18 +700,56 @@ def _describe(err: ValidationError, raw: Mapping[str, Any]) -> str:
     path = _user_path(first["loc"], raw)
     dotted = ".".join(map(str, path)) or "config"
     more = f" (and {err.error_count() - 1} more problem(s))" if err.error_count() > 1 else ""
-    if first["type"] == "extra_forbidden":
+    kind, given = first["type"], first.get("input")
+    message = first["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
         model = _model_at(path[:-1], raw)
-        valid = ", ".join(model.model_fields) if model else "?"
-        return f"unknown config key '{dotted}'; valid keys here: {valid}{more}"
-    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        registry = _REGISTRY_OF_SECTION.get(path[-1] if path else "")
-        names = ", ".join(registry.names()) if registry else ""
-        given = first.get("ctx", {}).get("tag", "nothing")
-        return f"{dotted}.name: unknown choice '{given}'; choose one of: {names}{more}"
+        valid = list(model.model_fields) if model else []
+        parent = ".".join(map(str, path[:-1]))
+        hint = did_you_mean(path[-1], valid, prefix=f"{parent}." if parent else "")
+        listed = ", ".join(valid) or "?"
+        return f"unknown config key '{dotted}'; valid keys here: {listed}{hint}{more}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        registry = _REGISTRY_OF_SECTION.get(str(path[-1]) if path else "")
+        names = registry.names() if registry else []
+        node = _node_at(raw, path)
+        tag = node.get("name") if isinstance(node, Mapping) else None
+        if tag is None:
+            return f"{dotted}.name is not set; choose one of: {', '.join(names)}{more}"
+        return (
+            f"{dotted}.name: unknown choice '{tag}'; choose one of: {', '.join(names)}"
+            f"{did_you_mean(tag, names)}{more}"
+        )
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        model = _model_at(path, raw) or _model_at(path, {})
+        key = "KEY"
+        if path and str(path[-1]) in _REGISTRY_OF_SECTION:
+            key = "name"
+        elif model is not None and model.model_fields:
+            key = next(iter(model.model_fields))
+        return (
+            f"{dotted} is a section, not {_short(given)}; set its keys, e.g. {dotted}.{key}=…{more}"
+        )
+    if kind == "missing":
+        section = _node_at(raw, path[:-1])
+        name = section.get("name") if isinstance(section, Mapping) else None
+        parent = ".".join(map(str, path[:-1]))
+        by = f" by {parent}.name={name}" if name is not None else ""
+        return f"{dotted}: required{by}; set it, e.g. {dotted}=…{more}"
+    if kind == "int_parsing_size":
+        return f"{dotted}: {_short(given)} is too large; use at most {MAX_INT:,} (2**63 − 1){more}"
+    if kind == "finite_number":
+        return (
+            f"{dotted}: must be a finite number, not {_short(given)} (inf and nan are "
+            f"refused){more}"
+        )
+    if kind == "literal_error" and isinstance(given, str):
+        choices = re.findall(r"'([^']*)'", first.get("ctx", {}).get("expected", ""))
+        return f"{dotted}: {message} (got {_short(given)}){did_you_mean(given, choices)}{more}"
     if not path:  # a check across sections: its message names the keys
-        return f"{first['msg'].removeprefix('Value error, ')}{more}"
-    return f"{dotted}: {first['msg']} (got {first.get('input')!r}){more}"
+        return f"{message}{more}"
+    got = "" if isinstance(given, Mapping) else f" (got {_short(given)})"
+    return f"{dotted}: {message}{got}{more}"
 
 
 _REGISTRY_OF_SECTION = {
@@ -485,6 +774,13 @@ def _user_path(loc: tuple, raw: Mapping[str, Any]) -> list:
     return path
 
 
+def _node_at(raw: Any, path: list) -> Any:
+    node = raw
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
 def _model_at(path: list, raw: Mapping[str, Any]) -> type[BaseModel] | None:
     """The options model that validates the section at ``path``."""
     model: type[BaseModel] = Config
@@ -500,13 +796,18 @@ def _model_at(path: list, raw: Mapping[str, Any]) -> type[BaseModel] | None:
     return model
 
 
-def _pick_model(annotation: Any, node: Any) -> type[BaseModel] | None:
+def _members(annotation: Any) -> list[type[BaseModel]]:
+    """The options models a field of type ``annotation`` accepts."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
     if get_origin(annotation) is Annotated:
-        return _pick_model(get_args(annotation)[0], node)
-    members = [m for m in get_args(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
-    if len(members) == 1:  # an optional section, e.g. ``ModelOptions | None``
+        return _members(get_args(annotation)[0])
+    return [m for m in get_args(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
+
+
+def _pick_model(annotation: Any, node: Any) -> type[BaseModel] | None:
+    members = _members(annotation)
+    if len(members) == 1:  # a section, or an optional one, e.g. ``ModelOptions | None``
         return members[0]
     name = node.get("name") if isinstance(node, Mapping) else None
     for member in members:

@@ -14,7 +14,7 @@ OPTIMIZERS: Registry = Registry("optimizer")
 
 
 class OptimizerOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     lr: float = Field(2e-4, gt=0, description="Learning rate.")
     weight_decay: float = Field(0.0, ge=0, description="L2 weight decay.")

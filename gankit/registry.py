@@ -2,14 +2,19 @@
 
 Every pluggable piece (data source, network, objective, optimiser) is registered under a
 name, together with the pydantic model of its options. Looking up a wrong name fails with
-the list of valid ones, so a typo in a config never falls back silently.
+the list of valid ones (and the closest, for a typo), so a typo in a config never falls
+back silently. Registered options models refuse non-finite numbers (inf, nan) in every
+float field, their nested models' included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
+
+from pydantic import BaseModel
 
 T = TypeVar("T")
 
@@ -48,6 +53,8 @@ class Registry(Generic[T]):
                 raise ValueError(f"{self.kind} '{name}' is registered twice")
             doc_lines = (getattr(obj, "__doc__", None) or "").strip().splitlines()
             line = summary or (doc_lines[0] if doc_lines else "")
+            if isinstance(options, type) and issubclass(options, BaseModel):
+                refuse_non_finite(options)
             self._entries[name] = Entry(name, obj, options, line)
             return obj
 
@@ -59,6 +66,7 @@ class Registry(Generic[T]):
         except KeyError:
             raise UnknownNameError(
                 f"unknown {self.kind} '{name}'; choose one of: {', '.join(self.names())}"
+                f"{did_you_mean(name, self.names())}"
             ) from None
 
     def get(self, name: str) -> T:
@@ -72,3 +80,36 @@ class Registry(Generic[T]):
 
     def __iter__(self):
         return iter(self._entries[n] for n in self.names())
+
+
+def did_you_mean(given: Any, choices: Iterable[str], prefix: str = "") -> str:
+    """``"; did you mean X?"`` naming the choice closest to a typo ``given``, else ``""``."""
+    close = difflib.get_close_matches(str(given), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {prefix}{close[0]}?" if close else ""
+
+
+def refuse_non_finite(model: type[BaseModel]) -> None:
+    """Make ``model`` and the models nested in its fields refuse inf and nan in float
+    fields (pydantic's ``allow_inf_nan=False``), whatever base class declared them."""
+    for nested in _nested_models(model, set()):
+        if nested.model_config.get("allow_inf_nan") is not False:
+            nested.model_config["allow_inf_nan"] = False
+            nested.model_rebuild(force=True)
+
+
+def _nested_models(model: type[BaseModel], seen: set) -> list[type[BaseModel]]:
+    """``model`` after every model its fields contain, innermost first."""
+    if model in seen:
+        return []
+    seen.add(model)
+    out: list[type[BaseModel]] = []
+    for field in model.model_fields.values():
+        for inner in _models_in(field.annotation):
+            out += _nested_models(inner, seen)
+    return [*out, model]
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]

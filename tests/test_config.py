@@ -84,8 +84,19 @@ def test_bad_configs_fail_with_one_line_naming_the_key(overrides, message):
 
 
 def test_unknown_preset_lists_the_valid_ones():
-    with pytest.raises(ConfigError, match=r"unknown preset 'dcgan'; choose one of: .*dcgan-mnist"):
+    with pytest.raises(ConfigError, match=r"unknown preset 'nope'; choose one of: .*dcgan-mnist"):
+        load_preset("nope")
+
+
+def test_unknown_preset_suggests_the_closest_ones():
+    with pytest.raises(ConfigError) as info:
         load_preset("dcgan")
+    assert str(info.value) == (
+        "unknown preset 'dcgan'; did you mean dcgan-digits8x8 or dcgan-mnist? "
+        "(gankit presets lists them all)"
+    )
+    with pytest.raises(ConfigError, match=r"^unknown preset 'wgn'; did you mean wgan\? \(gankit"):
+        load_preset("wgn")
 
 
 def test_yaml_file_as_config(tmp_path):

@@ -146,8 +146,11 @@ def arguments(draw, run: str, folder: str) -> list[str]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
-def test_any_argument_list_ends_in_exit_0_or_one_error_line(data, ring_run, tmp_path_factory, capsys):
+def test_any_argument_list_ends_in_exit_0_or_one_error_line(
+    data, ring_run, tmp_path_factory, capsys, monkeypatch
+):
     folder = str(tmp_path_factory.mktemp("out"))
+    monkeypatch.chdir(folder)  # where a default output (samples.png) goes
     argv = data.draw(arguments(ring_run, folder))
     code, err = run_cli(argv, capsys)
     if "--help" in argv and code == 0:

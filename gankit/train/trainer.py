@@ -62,6 +62,7 @@ from gankit.train.checkpoint import (
 from gankit.train.evaluation import Evaluator
 from gankit.train.history import HistoryPool
 from gankit.train.lock import RunLock
+from gankit.train.memory import check_memory
 from gankit.train.rundir import RunDir
 from gankit.train.rundir import run_name as default_run_name
 from gankit.train.stopping import StopSignals
@@ -109,7 +110,7 @@ class Trainer:
         torch.manual_seed(config.seed)  # weight initialisation (on the CPU, then moved)
         self.source = build_source(config.data).to(self.device)
         self.data_info = data_info(config, self.source)
-        config.check_memory(self.data_info, self.device)  # before allocating batches
+        check_memory(config, self.data_info, self.device)  # before allocating batches
         self.classes = self.data_info["classes"]  # 0 unless conditional
         # Image nets run in channels-last layout: faster convolutions on CPU and GPU alike.
         layout = torch.preserve_format if self.source.kind == "points" else torch.channels_last
