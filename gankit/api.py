@@ -20,14 +20,16 @@ from tqdm.auto import tqdm
 from gankit.config import Config, ConfigError, resolve, validate
 from gankit.data import DataSource, build_source
 from gankit.errors import GankitError
+from gankit.files import OutputError, check_output, write_atomic
 from gankit.nets.conditional import check_labels
+from gankit.nets.modes import evaluating
 from gankit.prior import Prior
 from gankit.train.build import build_networks
 from gankit.train.callbacks import Callback
 from gankit.train.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 from gankit.train.rundir import RunDir, run_name
 from gankit.train.trainer import Trainer
-from gankit.viz import OutputError, _write_atomic, check_output, save_samples
+from gankit.viz import save_samples
 
 
 class Run:
@@ -165,18 +167,13 @@ class Run:
         return lambda start, stop: every[start:stop]
 
     def _generate(self, z: Tensor, y: Tensor | None) -> Tensor:
-        was_training = self.sampler.training
-        self.sampler.eval()
-        try:
-            with torch.no_grad():
-                return (self.sampler(z) if y is None else self.sampler(z, y)).cpu()
-        finally:
-            self.sampler.train(was_training)
+        with evaluating(self.sampler), torch.no_grad():
+            return (self.sampler(z) if y is None else self.sampler(z, y)).cpu()
 
     def _check_samples(self) -> None:
-        if self.config.task in ("paired", "unpaired"):
+        if self.config.task.name in ("paired", "unpaired"):
             raise ConfigError(
-                f"{self.path}: a {self.config.task} run translates images and draws no "
+                f"{self.path}: a {self.config.task.name} run translates images and draws no "
                 "samples from z; use `gankit translate` (Run.translate)"
             )
 
@@ -283,7 +280,7 @@ class Run:
             if rows != n:
                 raise RuntimeError(f"wrote {rows} samples, expected {n}")
 
-        return _write_atomic(path, write)
+        return write_atomic(path, write)
 
     @staticmethod
     def _with_progress(batches: Iterable[Tensor], n: int, progress: bool) -> Iterator[Tensor]:
@@ -316,24 +313,25 @@ class Run:
                 f"(N, {expected}, H, W); got shape {tuple(images.shape)}"
             )
         device = next(network.parameters()).device
-        was_training, kept = network.training, getattr(network, "sample_dropout", None)
-        network.eval()
+        kept = getattr(network, "sample_dropout", None)
         if kept is not None:
             network.sample_dropout = dropout
         try:
-            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            with (
+                evaluating(network),
+                torch.random.fork_rng(devices=[device] if device.type == "cuda" else []),
+            ):
                 torch.manual_seed(seed)
                 return network(images.to(device)).cpu()
         finally:
-            network.train(was_training)
             if kept is not None:
                 network.sample_dropout = kept
 
     def _translator(self, direction: str) -> nn.Module:
         """The generator translating in ``direction`` (AtoB or BtoA)."""
-        if self.config.task not in ("paired", "unpaired"):
+        if self.config.task.name not in ("paired", "unpaired"):
             raise ConfigError(
-                f"{self.path}: task={self.config.task} runs do not translate images; use a "
+                f"{self.path}: task={self.config.task.name} runs do not translate images; use a "
                 "pix2pix (task=paired) or CycleGAN (task=unpaired) run"
             )
         if direction not in ("AtoB", "BtoA"):
@@ -352,9 +350,10 @@ class Run:
         source, target = data["input_shape"][0], data["shape"][0]
         return source if direction == "AtoB" else target
 
-    def metrics(self) -> list[dict[str, Any]]:
-        """Every record of the run's metrics.jsonl."""
-        return self.dir.read_metrics()
+    def metrics(self, kinds: Sequence[str] = ("train", "eval")) -> list[dict[str, Any]]:
+        """The run's metrics.jsonl records of the given kinds ("train", "eval", "event"),
+        without those a resume superseded (see :meth:`RunDir.read_metrics`)."""
+        return self.dir.read_metrics(kinds)
 
     def __repr__(self) -> str:
         return f"Run('{self.path}', step={self.step}, status={self.status!r})"

@@ -240,8 +240,8 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--critics",
         type=int,
-        help="critics trained on bootstrap resamples (default: 5 for kl, reverse_kl, "
-        "hellinger, pearson, neyman; 1 otherwise)",
+        help="critics trained on bootstrap resamples, whose spread enters the interval "
+        "(default: 5 for kl, reverse_kl, hellinger, pearson, neyman; 3 for js, tv, w1)",
     )
     estimate.add_argument("--seed", type=_seed, default=0)
     estimate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
@@ -438,6 +438,7 @@ def _info(args: argparse.Namespace) -> int:
 
     from gankit.train.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
     from gankit.train.rundir import RunDir
+    from gankit.train.status import describe_status, read_status
 
     def name_of(config: dict, section: str) -> str:
         value = config.get(section)
@@ -471,6 +472,9 @@ def _info(args: argparse.Namespace) -> int:
             reason = str(err).removeprefix(f"{path}: ").removeprefix(f"{path}/")
             entries.append(f"{path.name} (unloadable: {reason})")
     print(f"checkpoints {', '.join(entries) or 'none'}")
+    status = read_status(run.status_path)
+    if status is not None:
+        print(f"state       {describe_status(status)}")
     _print_summary(run.summary_path)
     return 0
 
@@ -484,7 +488,7 @@ def _eval(args: argparse.Namespace) -> int:
         read_evaluation,
         write_evaluation,
     )
-    from gankit.viz import check_output
+    from gankit.files import check_output
 
     if args.seeds < 1:
         raise _usage("--seeds must be at least 1")
@@ -535,7 +539,15 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _estimate(args: argparse.Namespace) -> int:
     from gankit.data.samples import resolve_samples
-    from gankit.estimate import DIVERGENCES, MAX_SEED, METHODS, check_estimate_memory, estimate
+    from gankit.estimate import (
+        COMMAND_LINE_CRITICS,
+        DIVERGENCES,
+        MAX_SEED,
+        METHODS,
+        RATIO_DIVERGENCES,
+        check_estimate_memory,
+        estimate,
+    )
     from gankit.metrics.divergences import exact_reference
 
     problems = []
@@ -559,7 +571,10 @@ def _estimate(args: argparse.Namespace) -> int:
         raise _usage("; ".join(problems))
     p = resolve_samples(args.a, args.samples, args.seed)
     q = resolve_samples(args.b, args.samples, (args.seed + 1) % (MAX_SEED + 1))
-    options = {"method": args.method, "samples": args.samples, "critics": args.critics}
+    critics = args.critics
+    if critics is None and args.divergence not in RATIO_DIVERGENCES:
+        critics = COMMAND_LINE_CRITICS
+    options = {"method": args.method, "samples": args.samples, "critics": critics}
     check_estimate_memory(p, q, args.divergence, **options, option="--samples")
     result = estimate(
         p,

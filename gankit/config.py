@@ -26,12 +26,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gankit.data import SOURCES
-from gankit.errors import GankitError
+from gankit.errors import ConfigError
 from gankit.nets import DISCRIMINATORS, GENERATORS
 from gankit.objectives import OBJECTIVES
 from gankit.objectives.regularisers import RegularisersOptions
 from gankit.optim import OPTIMIZERS, AdamOptions
 from gankit.registry import Registry, did_you_mean
+from gankit.tasks import TASKS
 
 DEFAULT_PRESET = "dcgan-mnist"
 
@@ -44,21 +45,15 @@ MAX_DEPTH = 32
 MAX_NODES = 100_000
 """Most values in a config tree (guards against YAML alias bombs)."""
 
-_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
-
-
-class ConfigError(GankitError, ValueError):
-    """A configuration that cannot be run; the message (always one line) names the key."""
-
-    def __init__(self, message: object = "") -> None:
-        # user input quoted in a message (a key, a value) must not break it into lines
-        super().__init__(str(message).translate(_LINE_BREAKS))
 
 
 def _choice(registry: Registry) -> Any:
     """A pydantic field type accepting any registered options model, chosen by ``name``."""
-    members = tuple(entry.options for entry in registry)
-    return Annotated[Union[members], Field(discriminator="name")]  # noqa: UP007
+    return Annotated[_members_union(registry), Field(discriminator="name")]
+
+
+def _members_union(registry: Registry) -> Any:
+    return Union[tuple(entry.options for entry in registry)]  # noqa: UP007
 
 
 DataChoice = _choice(SOURCES)
@@ -66,6 +61,7 @@ GeneratorChoice = _choice(GENERATORS)
 DiscriminatorChoice = _choice(DISCRIMINATORS)
 ObjectiveChoice = _choice(OBJECTIVES)
 OptimizerChoice = _choice(OPTIMIZERS)
+TaskChoice = _choice(TASKS)
 
 
 class Section(BaseModel):
@@ -156,10 +152,6 @@ class CheckpointOptions(Section):
     keep: int = Field(3, ge=1, description="How many recent checkpoints to keep.")
 
 
-LOWER_IS_BETTER = ("fid", "kid", "largest_class_share", "class_reverse_kl")
-HIGHER_IS_BETTER = ("precision", "recall", "density", "coverage", "is", "classes_covered")
-
-
 class EvalOptions(Section):
     """In-training evaluation (:class:`gankit.train.evaluation.Evaluator`)."""
 
@@ -178,7 +170,7 @@ class EvalOptions(Section):
 
     @model_validator(mode="after")
     def _known(self) -> EvalOptions:
-        from gankit.metrics.reference import METRICS, VALUES_OF
+        from gankit.metrics.registry import METRICS, VALUES_OF, direction
 
         unknown = [m for m in self.metrics if m not in METRICS]
         if unknown:
@@ -188,58 +180,13 @@ class EvalOptions(Section):
             raise ValueError(
                 f"best={self.best!r} is not among the values computed: {', '.join(computed)}"
             )
+        if self.best is not None and direction(self.best) is None:
+            ranked = [value for value in computed if direction(value) is not None]
+            raise ValueError(
+                f"best={self.best!r} has no better side (a diagnostic); choose from "
+                f"{', '.join(ranked) or '(none computed)'} or null"
+            )
         return self
-
-
-class ConditionOptions(Section):
-    """How a conditional GAN reads its label y (Mirza & Osindero 2014)."""
-
-    embedding: Literal["onehot", "learned"] = Field(
-        "onehot", description="y as a one-hot vector or a learned embedding of embed_dim values."
-    )
-    embed_dim: int = Field(16, ge=1, description="Size of the learned embedding.")
-    discriminator: Literal["concat", "projection"] = Field(
-        "concat",
-        description="concat: y joined to D's input (extra channels for DCGAN); projection: "
-        "D(x, y) = ψ(φ(x)) + ⟨V_y, φ(x)⟩ (Miyato & Koyama 2018).",
-    )
-    auxiliary_weight: float = Field(
-        0.0,
-        ge=0,
-        description="Weight of the AC-GAN class loss, cross-entropy of an auxiliary classifier "
-        "on D's features for real and generated samples (Odena et al. 2017); 0: none.",
-    )
-
-
-class TranslationOptions(Section):
-    """Loss weights of image-to-image translation: pix2pix (Isola et al. 2017) for
-    ``task: paired``, CycleGAN (Zhu et al. 2017) for ``task: unpaired``."""
-
-    adversarial_weight: float = Field(
-        1.0, ge=0, description="Weight of G's adversarial loss (0: L1 only, the ablation)."
-    )
-    l1_weight: float = Field(
-        100.0, ge=0, description="pix2pix: λ of the L1 distance to the target (0: cGAN only)."
-    )
-    d_loss_factor: float = Field(
-        0.5,
-        gt=0,
-        description="D's loss is multiplied by this; both papers halve it to slow D down.",
-    )
-    cycle_weight: float = Field(10.0, ge=0, description="CycleGAN: λ of the cycle loss.")
-    identity_weight: float = Field(
-        0.5, ge=0, description="CycleGAN: identity loss weight as a fraction of cycle_weight."
-    )
-    pool_size: int = Field(
-        50,
-        ge=0,
-        description="CycleGAN: generated images kept per discriminator in a history pool "
-        "(Shrivastava et al. 2017); 0: none.",
-    )
-
-
-NOISE_TASKS = ("unconditional", "conditional")
-TRANSLATION_TASKS = ("paired", "unpaired")
 
 
 class Config(Section):
@@ -250,17 +197,11 @@ class Config(Section):
         0, ge=0, le=MAX_INT, description="Seeds weights, data order and noise (0 … 2**63 − 1)."
     )
     device: str = Field("auto", description="auto (cuda → mps → cpu), cpu, cuda, cuda:N or mps.")
-    task: Literal["unconditional", "conditional", "paired", "unpaired"] = Field(
-        "unconditional",
-        description="unconditional: G(z); conditional: G(z, y) and D(x, y) for the data's "
-        "class labels (see condition); paired: pix2pix on aligned (input, target) pairs; "
-        "unpaired: CycleGAN between two domains (see translation).",
-    )
-    condition: ConditionOptions = Field(
-        default_factory=ConditionOptions, description="The label's path into G and D."
-    )
-    translation: TranslationOptions = Field(
-        default_factory=TranslationOptions, description="pix2pix and CycleGAN loss weights."
+    task: TaskChoice = Field(
+        default_factory=lambda: TASKS.entry("unconditional").options(),
+        description="The game and its options (gankit.tasks): unconditional G(z); "
+        "conditional G(z, y) and D(x, y) for the data's class labels; paired: pix2pix on "
+        "aligned (input, target) pairs; unpaired: CycleGAN between two domains.",
     )
     data: DataChoice = Field(default_factory=lambda: SOURCES.entry("mnist5k").options())
     noise: NoiseOptions = Field(default_factory=NoiseOptions)
@@ -290,56 +231,13 @@ class Config(Section):
         return self
 
     @model_validator(mode="after")
-    def _task_nets(self) -> Config:
-        from gankit.nets import PATCH_DISCRIMINATORS, TRANSLATORS
-
-        translating = self.task in TRANSLATION_TASKS
-        if translating != (self.generator.name in TRANSLATORS):
-            wanted = " or ".join(TRANSLATORS) if translating else "mlp or dcgan"
-            raise ValueError(
-                f"generator.name={self.generator.name} does not fit task={self.task}: use {wanted}"
-            )
-        if translating != (self.discriminator.name in PATCH_DISCRIMINATORS):
-            wanted = " or ".join(PATCH_DISCRIMINATORS) if translating else "mlp or dcgan"
-            raise ValueError(
-                f"discriminator.name={self.discriminator.name} does not fit task={self.task}: "
-                f"use {wanted}"
-            )
-        if translating:
-            used = [k for k, v in self.regularisers.model_dump().items() if v is not None]
-            unsupported = [f"regularisers.{k}" for k in used]
-            unsupported += [key for key, value in (("train.ema", self.train.ema),) if value]
-            if unsupported:
-                raise ValueError(
-                    f"task={self.task} does not take {', '.join(unsupported)} (made for GANs "
-                    "that map noise to samples)"
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _conditional_nets(self) -> Config:
-        if self.task == "conditional" and getattr(self.discriminator, "pack", 1) > 1:
-            raise ValueError(
-                "discriminator.pack > 1 scores packs of samples, which do not share one label: "
-                "use pack=1 with task=conditional"
-            )
-        if self.task == "conditional" and self.generator.name == "affine":
-            raise ValueError("generator.name=affine cannot read a label: use mlp or dcgan")
-        from gankit.metrics.reference import CONDITIONAL_METRICS
+    def _task_fits(self) -> Config:
+        TASKS.get(self.task.name).check_config(self)
+        from gankit.metrics.registry import CONDITIONAL_METRICS
 
         asked = [m for m in CONDITIONAL_METRICS if self.eval is not None and m in self.eval.metrics]
-        if asked and self.task != "conditional":
+        if asked and self.task.name != "conditional":
             raise ValueError(f"eval.metrics {', '.join(asked)} measure a conditional run")
-        return self
-
-    @model_validator(mode="after")
-    def _batches_fill_packs(self) -> Config:
-        pack = getattr(self.discriminator, "pack", 1)
-        if self.train.batch_size % pack:
-            raise ValueError(
-                f"train.batch_size={self.train.batch_size} is not a multiple of "
-                f"discriminator.pack={pack}: the discriminator scores packs of {pack} samples"
-            )
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -548,6 +446,8 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str] | Mapping[str,
             child = node.get(key)
             if child is None:  # a section that is off (null) is switched on by its keys
                 child = node[key] = {}
+            if node is tree and key == "task" and isinstance(child, str):
+                child = node[key] = {"name": child}  # ``task: conditional`` names the task
             if not isinstance(child, dict):
                 raise ConfigError(
                     f"override '{_clip(dotted)}': '{'.'.join(parents[: i + 1])}' is a value, "
@@ -598,7 +498,7 @@ def validate(raw: Mapping[str, Any]) -> Config:
             f"config: expected a mapping of config keys, got {type(raw).__name__} {_short(raw)}"
         )
     _check_tree(raw, "config")
-    tree = _with_default_names(_deep_copy(raw), Config)
+    tree = _with_default_names(_task_section(_deep_copy(raw)), Config)
     try:
         config = Config.model_validate(tree)
     except ValidationError as err:
@@ -626,6 +526,45 @@ def resolve(
     if isinstance(overrides, str):  # one override, not its characters
         overrides = [overrides]
     return validate(apply_overrides(raw, overrides))
+
+
+LEGACY_TASK_SECTIONS = {
+    "conditional": "condition",
+    "paired": "translation",
+    "unpaired": "translation",
+}
+"""Where configs of checkpoint format 1 kept a task's options: ``task`` was a name and the
+options sat in a ``condition:`` or ``translation:`` section of their own."""
+
+
+def _task_section(tree: dict) -> dict:
+    """``tree`` with its task as one ``task: {name: …, options…}`` section.
+
+    A task given by name alone (``task: paired``, ``--set task=paired``) becomes a section;
+    the ``condition:`` and ``translation:`` sections of format-1 configs (and overrides of
+    their keys) move into it, keeping the options the task has and dropping those it never
+    read (format 1 wrote both sections, with defaults, into every config)."""
+    task = tree.get("task", {"name": "unconditional"})
+    if isinstance(task, str):
+        task = {"name": task}
+    legacy = {key: tree.pop(key) for key in ("condition", "translation") if key in tree}
+    if not isinstance(task, dict):
+        return {**tree, "task": task}  # validation names the wrong value
+    name = task.get("name", "unconditional")
+    moved = legacy.get(LEGACY_TASK_SECTIONS.get(name, ""))
+    if isinstance(moved, dict) and name in TASKS and TASKS.entry(name).options is not None:
+        known = TASKS.entry(name).options.model_fields
+        task = {**task, **{k: v for k, v in moved.items() if k in known and k != "name"}}
+    return {**tree, "task": task}
+
+
+def _refresh_task_choice() -> None:
+    """Let :class:`Config` accept every registered task, those registered later too."""
+    Config.model_fields["task"].annotation = _members_union(TASKS)
+    Config.model_rebuild(force=True)
+
+
+TASKS.on_register(_refresh_task_choice)
 
 
 def _with_default_names(tree: dict, model: type[BaseModel]) -> dict:
@@ -753,6 +692,7 @@ def _describe(err: ValidationError, raw: Mapping[str, Any]) -> str:
 
 
 _REGISTRY_OF_SECTION = {
+    "task": TASKS,
     "data": SOURCES,
     "generator": GENERATORS,
     "discriminator": DISCRIMINATORS,

@@ -1,5 +1,6 @@
-"""Evaluate a trained run: the metrics of :mod:`gankit.metrics.reference` for each z
-seed asked for, reported as mean ± std over seeds, written with how they were computed.
+"""Evaluate a trained run: the metrics of :mod:`gankit.metrics.registry`, scored by a
+:class:`~gankit.metrics.reference.FeatureReference`, for each z seed asked for, reported as
+mean ± std over seeds, written with how they were computed.
 
 The provenance (extractor and the sha256 of its weights, image size and resize, sample
 counts, reference split, seeds, the checkpoint used and its step, the newer checkpoints
@@ -22,27 +23,36 @@ import torch
 from gankit import __version__
 from gankit.api import Run, load
 from gankit.data import TensorImageSource, build_source
-from gankit.evaluate_translation import TRANSLATION_METRICS, evaluate_translation, summarise
-from gankit.files import strict_json
+from gankit.evaluate_translation import evaluate_translation, summarise
+from gankit.files import strict_json, write_atomic
 from gankit.metrics.digits import scale_images
 from gankit.metrics.inception import InceptionExtractor
 from gankit.metrics.reference import (
-    CONDITIONAL_METRICS,
-    DEFAULT_METRICS,
-    METRICS,
-    EvaluationError,
     FeatureReference,
     check_metrics,
     classifier_for,
     digit_reference,
 )
-from gankit.viz import _write_atomic
+from gankit.metrics.registry import (
+    CONDITIONAL_METRICS,
+    DEFAULT_METRICS,
+    METRICS,
+    SAMPLE_METRICS,
+    EvaluationError,
+)
+from gankit.tasks import TASKS
 
 __all__ = ["METRICS", "EvaluationError", "evaluate", "provenance_differences"]
 
 EVAL_FILE = "eval.json"
-EXTRACTORS = {"digits": DEFAULT_METRICS, "inception": ("fid", "kid", "pr", "dc", "is")}
-"""Feature extractors and the metrics each computes by default."""
+EXTRACTORS = {
+    "digits": DEFAULT_METRICS,
+    "inception": tuple(
+        name for name in DEFAULT_METRICS if "digit_classes" not in SAMPLE_METRICS[name].needs
+    ),
+}
+"""Feature extractors and the metrics each computes by default (the Inception-v3's classes
+are not digits)."""
 
 
 def evaluate(
@@ -71,7 +81,7 @@ def evaluate(
         )
     if not isinstance(run, Run):
         run = load(run)
-    if run.config.task in TRANSLATION_METRICS:
+    if TASKS.get(run.config.task.name).evaluation == "translation":
         return _evaluate_translation(run, metrics, samples, seeds)
     if metrics is None:
         metrics = EXTRACTORS[extractor]
@@ -121,7 +131,7 @@ def _evaluate_translation(
     provenance = {
         "run": str(run.path),
         **_checkpoint_provenance(run),
-        "task": run.config.task,
+        "task": run.config.task.name,
         **details,
         "image_size": list(run.data_info["shape"]),
         "generated": {"count_per_seed": samples or "all held-out inputs", "seeds": list(seeds)},
@@ -158,8 +168,11 @@ def _inception_reference(
         raise EvaluationError(
             "the Inception-v3 extractor measures images; this run's data are points"
         )
-    if "classes" in metrics:
-        raise EvaluationError("the classes metric needs a digit classifier: use --extractor digits")
+    digit_only = [m for m in metrics if "digit_classes" in SAMPLE_METRICS[m].needs]
+    if digit_only:
+        raise EvaluationError(
+            f"the {', '.join(digit_only)} metric needs a digit classifier: use --extractor digits"
+        )
     data = run.config.data
     held_out = getattr(data, "split", "all") == "train"
     if "mem" in metrics and not held_out:
@@ -184,9 +197,9 @@ def _inception_reference(
 def write_evaluation(result: dict[str, Any], path: str | Path) -> Path:
     """Write ``result`` as strict JSON (non-finite numbers as null), atomically; a path
     that cannot be written (a folder, a read-only or uncreatable folder) is an
-    :class:`~gankit.viz.OutputError` naming it."""
+    :class:`~gankit.files.OutputError` naming it."""
     text = strict_json(result, indent=2) + "\n"
-    return _write_atomic(path, lambda handle: handle.write(text.encode()))
+    return write_atomic(path, lambda handle: handle.write(text.encode()))
 
 
 def read_evaluation(path: str | Path) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Evaluate a pix2pix or CycleGAN run on held-out images (``gankit eval`` on such a run).
 
 The inputs are the held-out split of the run's data (``split: heldout``) where its source
-has one, else the run's own data. Metrics (names as ``--metrics`` takes them):
+has one, else the run's own data. Metrics (names as ``--metrics`` takes them; their values
+and which way each is better are registered in :mod:`gankit.metrics.registry`):
 
 pix2pix (task: paired), against the held-out targets:
     l1, psnr, ssim       pixel agreement with the target (scikit-image's SSIM)
@@ -34,13 +35,10 @@ from gankit.api import Run
 from gankit.data import PairedImageSource, UnpairedImageSource, build_source
 from gankit.data.translation import MNIST_BOX
 from gankit.metrics.digits import classifier_info, scale_images
-from gankit.metrics.reference import DigitExtractor, EvaluationError, FeatureReference
+from gankit.metrics.reference import DigitExtractor, FeatureReference
+from gankit.metrics.registry import TRANSLATION_METRICS, EvaluationError, metrics_for
 from gankit.metrics.translation import diversity, l1_distance, psnr, sharpness, ssim
 
-TRANSLATION_METRICS = {
-    "paired": ("l1", "psnr", "ssim", "sharpness", "diversity", "fid", "labels"),
-    "unpaired": ("cycle", "fid", "labels"),
-}
 DIGIT_JUDGES = {
     "edges2digits": {"AtoB": "mnist5k"},
     "mnist2digits8x8": {"AtoB": "digits8x8", "BtoA": "mnist5k"},
@@ -58,7 +56,7 @@ def evaluate_translation(
     run: Run, metrics: Iterable[str] | None, samples: int | None, seeds: Sequence[int]
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Per-seed values of ``metrics`` for translation run ``run``, and their provenance."""
-    task = run.config.task
+    task = run.config.task.name
     offered = TRANSLATION_METRICS[task]
     chosen = list(dict.fromkeys(metrics if metrics is not None else offered))
     unknown = [m for m in chosen if m not in offered]
@@ -68,7 +66,8 @@ def evaluate_translation(
             f"choose from {', '.join(offered)}"
         )
     judges = DIGIT_JUDGES.get(run.config.data.name, {})
-    judged = [m for m in chosen if m in ("fid", "labels")]
+    metric_of = metrics_for(task)
+    judged = [m for m in chosen if "digit_judge" in metric_of[m].needs]
     if judged and not judges:
         raise EvaluationError(
             f"{', '.join(judged)} need a digit task (edges2digits, mnist2digits8x8); "

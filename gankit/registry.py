@@ -42,6 +42,11 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._entries: dict[str, Entry[T]] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_register(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every later registration (e.g. to widen a config union)."""
+        self._listeners.append(listener)
 
     def register(
         self, name: str, *, options: type | None = None, summary: str = ""
@@ -56,6 +61,8 @@ class Registry(Generic[T]):
             if isinstance(options, type) and issubclass(options, BaseModel):
                 refuse_non_finite(options)
             self._entries[name] = Entry(name, obj, options, line)
+            for listener in self._listeners:
+                listener()
             return obj
 
         return decorate

@@ -16,7 +16,8 @@ from gankit.api import Run
 from gankit.data import DataError
 from gankit.data.images import IMAGE_EXTENSIONS, image_files, load_image
 from gankit.errors import GankitError
-from gankit.viz import OutputError, image_grid, save_picture
+from gankit.files import OutputError
+from gankit.viz import image_grid, save_picture
 
 BATCH = 64
 _SHOWN = 5  # file names listed in an error, then "and N more"

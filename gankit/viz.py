@@ -10,13 +10,9 @@ existing file must not be replaced) raises :class:`OutputError`, one line naming
 
 from __future__ import annotations
 
-import errno
 import math
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -27,7 +23,7 @@ from PIL import Image
 from torch import Tensor
 
 from gankit.data.base import DataSource
-from gankit.errors import GankitError
+from gankit.files import write_atomic
 
 _REAL_SAMPLES = 5000  # real points drawn to set axis limits and draw the reference
 _REAL_SEED = 0  # plots draw them from their own generator, never from training randomness
@@ -38,12 +34,6 @@ _REAL_COLOUR = "tab:blue"
 _FAKE_COLOUR = "tab:orange"
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 JPEG_QUALITY = 95
-
-
-class OutputError(GankitError, OSError):
-    """An output file that cannot be written: its folder cannot be created or is read-only,
-    the path names a folder, its extension is not one that can be written, or it exists and
-    must not be replaced. An ``OSError`` too, so callers catching those still catch it."""
 
 
 def picture_format(path: str | os.PathLike) -> str:
@@ -93,7 +83,7 @@ def save_picture(pixels: np.ndarray, path: str | os.PathLike, overwrite: bool = 
     picture = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
     fmt = picture_format(path)
     options = {"quality": JPEG_QUALITY} if fmt == "JPEG" else {}
-    return _write_atomic(path, lambda fh: picture.save(fh, format=fmt, **options), overwrite)
+    return write_atomic(path, lambda fh: picture.save(fh, format=fmt, **options), overwrite)
 
 
 def new_figure(width: float = 5.0, height: float = 4.5) -> Figure:
@@ -108,7 +98,7 @@ def save_figure(figure: Figure, path: str | os.PathLike) -> Path:
     path), atomically."""
     figure.tight_layout()
     fmt = picture_format(path).lower()
-    return _write_atomic(path, lambda fh: figure.savefig(fh, format=fmt))
+    return write_atomic(path, lambda fh: figure.savefig(fh, format=fmt))
 
 
 def plot_points(
@@ -255,75 +245,3 @@ def _fake_label(points: np.ndarray, limits: list[tuple[float, float]]) -> str:
 
 def _real_generator() -> torch.Generator:
     return torch.Generator().manual_seed(_REAL_SEED)
-
-
-def check_output(path: str | os.PathLike, overwrite: bool = True) -> Path:
-    """``path`` as a file to write: refused (:class:`OutputError`, naming it) when it is a
-    folder, when its folder cannot be created or is not a folder, or, with
-    ``overwrite=False``, when it exists. Creates the folder."""
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise OutputError(f"{path} is a folder; give a file name")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        blocking = next((a for a in path.parents if a.exists() and not a.is_dir()), None)
-        reason = f"{blocking} is a file" if blocking is not None else _reason(err)
-        raise OutputError(f"cannot create folder {path.parent} for {path}: {reason}") from None
-    if not overwrite and (path.exists() or path.is_symlink()):
-        raise OutputError(f"{path} already exists; not replacing it")
-    return path
-
-
-def _write_atomic(
-    path: str | os.PathLike, write: Callable[[BinaryIO], None], overwrite: bool = True
-) -> Path:
-    """Create ``path``'s folder, let ``write`` fill a temporary file beside it, then rename
-    it into place (with ``overwrite=False``, only if nothing is there by then). Nothing is
-    left behind on failure; a file-system failure is an :class:`OutputError` naming ``path``."""
-    path = check_output(path, overwrite)
-    try:
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-    except OSError as err:
-        raise OutputError(f"cannot write {path}: {_reason(err)}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-        os.chmod(temporary, 0o644)
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            _rename_new(temporary, path)
-    except OutputError:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    except OSError as err:
-        Path(temporary).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {_reason(err)}") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _rename_new(temporary: str, path: Path) -> None:
-    """Move ``temporary`` to ``path`` unless ``path`` exists (a hard link cannot replace a
-    file; where links are not supported, a check just before the rename)."""
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        raise OutputError(f"{path} already exists; not replacing it") from None
-    except OSError as err:
-        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-            raise
-        if path.exists():
-            raise OutputError(f"{path} already exists; not replacing it") from None
-        os.replace(temporary, path)
-    else:
-        os.unlink(temporary)
-
-
-def _reason(err: OSError) -> str:
-    return err.strerror or str(err)

@@ -392,7 +392,7 @@ def test_a_refused_write_is_one_line_naming_the_path(ring, tmp_path, capsys, mon
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("gankit.viz.tempfile.mkstemp", read_only)
+    monkeypatch.setattr("gankit.files.tempfile.mkstemp", read_only)
     for name in ("x.png", "x.npy"):
         refused(
             capsys,

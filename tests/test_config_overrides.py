@@ -11,14 +11,12 @@ from pydantic import BaseModel, ValidationError
 from gankit.cli import main
 from gankit.config import (
     MAX_INT,
-    ConditionOptions,
     Config,
     ConfigError,
     CriticWarmupOptions,
     EMAOptions,
     EvalOptions,
     LRDecayOptions,
-    TranslationOptions,
     apply_overrides,
     load_preset,
     parse_override,
@@ -32,10 +30,14 @@ from gankit.nets.minibatch import MinibatchOptions
 from gankit.objectives import OBJECTIVES, NonSaturatingOptions
 from gankit.objectives import regularisers as reg
 from gankit.optim import OPTIMIZERS, AdamOptions, RMSpropOptions
+from gankit.seeding import derive_seed
+from gankit.tasks.conditional import ConditionalOptions
+from gankit.tasks.paired import PairedOptions
+from gankit.tasks.unconditional import UnconditionalOptions
 from gankit.train import memory
 from gankit.train.build import data_info
 from gankit.train.memory import check_memory
-from gankit.train.trainer import Trainer, derive_seed
+from gankit.train.trainer import Trainer
 
 
 def one_line_error(preset, overrides) -> str:
@@ -67,8 +69,7 @@ DEFAULT_SECTIONS = [
     ("train.g_optimizer.lr=0.001", lambda c: c.train.g_optimizer, AdamOptions(lr=0.001)),
     ("train.d_optimizer.eps=1e-6", lambda c: c.train.d_optimizer, AdamOptions(eps=1e-6)),
     # plain sections
-    ("condition.embed_dim=8", lambda c: c.condition, ConditionOptions(embed_dim=8)),
-    ("translation.l1_weight=10", lambda c: c.translation, TranslationOptions(l1_weight=10)),
+    ("task.name=unconditional", lambda c: c.task, UnconditionalOptions()),
     ("noise.dim=8", lambda c: c.noise.model_dump(), {"dim": 8, "distribution": "normal"}),
     ("log.every=7", lambda c: c.log.model_dump(), {"every": 7, "tensorboard": True}),
     ("samples.count=16", lambda c: c.samples.model_dump(), {"every": 500, "count": 16}),
@@ -102,6 +103,21 @@ REGULARISERS = {
 @pytest.mark.parametrize(("override", "section", "expected"), DEFAULT_SECTIONS + OFF_SECTIONS)
 def test_one_option_keeps_the_default_component_and_its_other_defaults(override, section, expected):
     assert section(resolve(NO_SECTIONS, [override])) == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["task.name=conditional", "task.embed_dim=8"], ConditionalOptions(embed_dim=8)),
+        (["task=conditional", "condition.embed_dim=8"], ConditionalOptions(embed_dim=8)),
+        (
+            ["task=paired", "translation.l1_weight=10", "generator.name=unet", "discriminator.name=patchgan"],
+            PairedOptions(l1_weight=10),
+        ),
+    ],
+)
+def test_a_task_option_keeps_the_task_and_format_1_sections_move_into_it(overrides, expected):
+    assert resolve(NO_SECTIONS, overrides).task == expected
 
 
 @pytest.mark.parametrize("name", sorted(REGULARISERS))
@@ -227,7 +243,7 @@ def test_every_float_field_of_every_options_model_refuses_inf_and_nan():
         (["regularisers.gradient_penalty.weight=.inf"], "regularisers.gradient_penalty.weight"),
         (["objective.name=least_squares", "objective.a=-1e400"], "objective.a"),
         (["data.name=ring", "data.radius=.nan"], "data.radius"),
-        (["condition.auxiliary_weight=inf"], "condition.auxiliary_weight"),
+        (["task=conditional", "task.auxiliary_weight=inf"], "task.auxiliary_weight"),
         (["train.batch_size=1e400"], "train.batch_size"),
     ],
 )

@@ -37,7 +37,7 @@ SWITCHED_OFF = [  # sections that are null by default, and their options
     "train.ema.decay", "train.lr_decay.start", "train.critic_warmup.d_steps",
     "regularisers.gradient_penalty.weight", "regularisers.r1.gamma",
     "regularisers.instance_noise.std", "regularisers.consistency.weight",
-    "eval.metrics", "eval.every", "condition.auxiliary_weight",
+    "eval.metrics", "eval.every", "task.auxiliary_weight", "condition.auxiliary_weight",
 ]  # fmt: skip
 EDGE_VALUES = [
     "", "null", "~", "[]", "{}", "[1, 2]", "{a: 1}", "1e400", "-1e400", ".inf", "-.inf",

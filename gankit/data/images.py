@@ -27,6 +27,7 @@ from tqdm import tqdm
 from gankit.data.base import DataError, SourceOptions, TensorImageSource
 from gankit.data.registry import SOURCES
 from gankit.data.splits import digit_split
+from gankit.devices import system_available_bytes
 
 MNIST5K_FILE = "mnist_5k.npz"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -50,10 +51,25 @@ def resize_images(images: Tensor, size: int) -> Tensor:
         )
     if images.shape[-2:] == (size, size):
         return images
+    _check_room(images, size)
     resized = F.interpolate(
         images.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False
     )
     return resized.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def _check_room(images: Tensor, size: int) -> None:
+    """Refuse, before allocating, a resize whose float32 copies (the input, the output) and
+    uint8 result cannot fit in the memory available now."""
+    n, c, h, w = images.shape
+    needed = n * c * (4 * h * w + 5 * size * size)
+    available = system_available_bytes()
+    if available is not None and needed > available:
+        raise DataError(
+            f"data.size={size}: resizing {n:,} images to {size}×{size} needs about "
+            f"{needed / 2**30:,.1f} GiB, more than the {available / 2**30:,.1f} GiB available; "
+            "choose a smaller size"
+        )
 
 
 class _DigitsOptions(SourceOptions):

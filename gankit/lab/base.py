@@ -23,11 +23,11 @@ import yaml
 from matplotlib.figure import Figure
 
 from gankit.errors import GankitError
+from gankit.files import write_atomic
 from gankit.registry import Registry, UnknownNameError
-from gankit.viz import _write_atomic, save_figure
+from gankit.viz import save_figure
 
 EXPERIMENTS: Registry[Callable[..., LabResult]] = Registry("lab experiment")
-COMMON_OPTIONS = ("out_dir", "seed", "progress")
 
 
 class LabError(GankitError, ValueError):
@@ -72,7 +72,7 @@ def finish(
     out = Path(out_dir)
     figure_path = save_figure(figure, out / f"{name}.png")
     text = json.dumps(_plain(dict(numbers)), indent=2, allow_nan=True) + "\n"
-    numbers_path = _write_atomic(out / f"{name}.json", lambda fh: fh.write(text.encode()))
+    numbers_path = write_atomic(out / f"{name}.json", lambda fh: fh.write(text.encode()))
     return LabResult(name, dict(numbers), list(lines), figure_path, numbers_path)
 
 

@@ -40,6 +40,7 @@ from gankit.data import build_source
 from gankit.data.toy import GaussianMixture
 from gankit.lab.base import LabError, LabResult, experiment, finish, single_thread
 from gankit.metrics.divergences import wasserstein1_1d
+from gankit.nets.modes import evaluating
 from gankit.train.callbacks import Callback
 from gankit.viz import new_figure
 
@@ -131,12 +132,8 @@ class Snapshots(Callback):
         if step not in self.steps and step not in self.curve_steps:
             return
         sampler = trainer.sampler
-        was_training = sampler.training
-        sampler.eval()
-        try:
+        with evaluating(sampler):
             x = sampler(self.z.to(trainer.device))[:, 0].double().cpu().numpy()
-        finally:
-            sampler.train(was_training)
         if step in self.steps:
             self.samples[step] = x
         if step in self.curve_steps:

@@ -39,7 +39,7 @@ from gankit.viz import new_figure
 
 NAME = "cycle-vs-not"
 PRESET = "cyclegan-digits"
-ARMS = {"CycleGAN": {}, "GAN alone": {"translation.cycle_weight": 0.0}}
+ARMS = {"CycleGAN": {}, "GAN alone": {"task.cycle_weight": 0.0}}
 """Each arm's overrides of the preset's loss weights (cycle λ = 10, identity 0.5·λ)."""
 METRICS = ("labels", "cycle", "fid")
 COLUMNS = (

@@ -43,8 +43,8 @@ from gankit.viz import new_figure
 NAME = "l1-vs-gan"
 PRESET = "pix2pix-edges2digits"
 ARMS = {
-    "L1": {"translation.adversarial_weight": 0.0},
-    "cGAN": {"translation.l1_weight": 0.0},
+    "L1": {"task.adversarial_weight": 0.0},
+    "cGAN": {"task.l1_weight": 0.0},
     "L1 + cGAN": {},
 }
 """Each arm's overrides of the preset's loss weights (adversarial 1, λ = 100)."""

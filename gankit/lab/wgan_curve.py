@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -76,10 +76,15 @@ from gankit.lab.base import (
     single_thread,
 )
 from gankit.metrics.divergences import wasserstein1_empirical
+from gankit.metrics.frechet import frechet_distance_features
+from gankit.nets.modes import evaluating
 from gankit.prior import Prior
+from gankit.seeding import derive_seed
 from gankit.train.callbacks import Callback
-from gankit.train.trainer import Trainer, derive_seed
 from gankit.viz import image_grid, new_figure
+
+if TYPE_CHECKING:
+    from gankit.train.trainer import Trainer
 
 LOG2 = math.log(2.0)
 PRESET = "wgan-curve"
@@ -194,23 +199,12 @@ def train_classifier(
     return classifier
 
 
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """‖μ_a − μ_b‖² + tr(Σ_a + Σ_b − 2(Σ_a^½ Σ_b Σ_a^½)^½) between Gaussians fitted to the
-    rows of ``a`` and ``b`` (the square roots by symmetric eigendecomposition)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    values, vectors = np.linalg.eigh(cov_a)
-    root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
-    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0, None)).sum()
-    return float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * cross)
-
-
 @torch.no_grad()
 def feature_distance(classifier: nn.Module, x: Tensor, y: Tensor) -> float:
-    """The Fréchet distance between ``x`` and ``y`` in the classifier's penultimate features."""
+    """The Fréchet distance (:func:`gankit.metrics.frechet.frechet_distance_features`)
+    between ``x`` and ``y`` in the classifier's penultimate features."""
     features = classifier[0]
-    return frechet_distance(features(x).numpy(), features(y).numpy())
+    return frechet_distance_features(features(x), features(y))
 
 
 # -- measuring during training ---------------------------------------------------------------
@@ -218,22 +212,14 @@ def feature_distance(classifier: nn.Module, x: Tensor, y: Tensor) -> float:
 
 @torch.no_grad()
 def _generate(generator: nn.Module, z: Tensor) -> Tensor:
-    was_training = generator.training
-    generator.eval()
-    try:
+    with evaluating(generator):
         return generator(z).float().cpu()
-    finally:
-        generator.train(was_training)
 
 
 @torch.no_grad()
 def _critic_outputs(discriminator: nn.Module, x: Tensor) -> Tensor:
-    was_training = discriminator.training
-    discriminator.eval()
-    try:
+    with evaluating(discriminator):
         return discriminator(x).reshape(-1).double()
-    finally:
-        discriminator.train(was_training)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from torch import Tensor, nn
 
 from gankit.data.splits import stratified_split
 from gankit.errors import GankitError
+from gankit.nets.modes import evaluating
 
 NUM_CLASSES = 10
 WEIGHTS_DIR = "weights"
@@ -124,15 +125,13 @@ def count_correct(model: DigitClassifier, images: Tensor, labels: Tensor) -> int
     """Number of uint8 ``images`` (N, 1, H, W) whose predicted digit equals ``labels``.
 
     Scored in batches of ``EVAL_BATCH`` on the model's device, in eval mode."""
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
     correct = 0
-    for start in range(0, len(images), EVAL_BATCH):
-        batch = scale_images(images[start : start + EVAL_BATCH].to(device))
-        predicted = model(batch).argmax(dim=1).cpu()
-        correct += int((predicted == labels[start : start + EVAL_BATCH].cpu()).sum())
-    model.train(was_training)
+    with evaluating(model):
+        for start in range(0, len(images), EVAL_BATCH):
+            batch = scale_images(images[start : start + EVAL_BATCH].to(device))
+            predicted = model(batch).argmax(dim=1).cpu()
+            correct += int((predicted == labels[start : start + EVAL_BATCH].cpu()).sum())
     return correct
 
 

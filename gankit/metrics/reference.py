@@ -10,22 +10,11 @@ both compute the same numbers the same way. Two extractors exist:
 * the FID Inception-v3 (:class:`gankit.metrics.inception.InceptionExtractor`), the
   standard FID's network, from a weights file the user supplies.
 
-* ``fid``: Fréchet distance between Gaussian fits of the feature sets (Heusel et al. 2017;
-  "digits-FID" with a digit classifier in place of Inception-v3);
-* ``kid``: the unbiased polynomial-kernel MMD² over subsets (Bińkowski et al. 2018);
-* ``pr``: precision and recall of k-NN manifolds (Kynkäänniemi et al. 2019);
-* ``dc``: density and coverage (Naeem et al. 2020);
-* ``is``: the Inception score of the extractor's class predictions (Salimans et al. 2016);
-* ``classes`` (digit classifiers only): digit classes found among generated samples, the
-  largest class's share and the reverse KL of the class histogram to uniform;
-* ``cacc`` (conditional runs, digit classifiers): conditional accuracy, the share of
-  generated images the classifier reads as the label they were asked for;
-* ``cfid`` (conditional runs): per-class FID, each class's generated images against that
-  class's real images (the mean over classes is ``class_fid_mean``; with 36–100 real
-  images per class it is biased upwards, comparable only at equal counts);
-* ``mem``: the memorisation check — nearest-training-neighbour distances of generated images
-  against those of held-out real images (ratio of medians, copy rate); it needs a run
-  trained on ``data.split: train``, which never saw the held-out digits.
+The metrics themselves — names, values, directions, what they need, how they are computed —
+are the sample-quality entries of :mod:`gankit.metrics.registry`. ``cfid``'s mean over
+classes is ``class_fid_mean``; with 36–100 real images per class it is biased upwards,
+comparable only at equal counts. ``mem`` needs a run trained on ``data.split: train``,
+which never saw the held-out digits.
 """
 
 from __future__ import annotations
@@ -36,7 +25,6 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from gankit.errors import GankitError
 from gankit.metrics.digits import (
     DigitClassifier,
     classifier_info,
@@ -44,36 +32,16 @@ from gankit.metrics.digits import (
     load_digit_classifier,
     scale_images,
 )
-from gankit.metrics.frechet import frechet_distance_features
-from gankit.metrics.inception_score import inception_score
-from gankit.metrics.kid import kernel_inception_distance
-from gankit.metrics.manifold import density_coverage, precision_recall
-from gankit.metrics.memorisation import memorisation
-from gankit.metrics.modes import class_coverage
+from gankit.metrics.registry import (
+    METRICS,
+    NEEDS,
+    SAMPLE_METRICS,
+    EvaluationError,
+    Scored,
+)
 
-METRICS = ("fid", "kid", "pr", "dc", "is", "classes", "cacc", "cfid", "mem")
-DEFAULT_METRICS = ("fid", "kid", "pr", "dc", "is", "classes")
-"""The metrics every run allows: ``cacc`` and ``cfid`` need a conditional run, ``mem`` a run
-trained on ``data.split: train``."""
-CONDITIONAL_METRICS = ("cacc", "cfid")
-VALUES_OF = {
-    "fid": ("fid",),
-    "kid": ("kid",),
-    "pr": ("precision", "recall"),
-    "dc": ("density", "coverage"),
-    "is": ("is",),
-    "classes": ("classes_covered", "largest_class_share", "class_reverse_kl"),
-    "cacc": ("conditional_accuracy",),
-    "cfid": ("class_fid_mean",),
-    "mem": ("memorisation_ratio", "copy_rate"),
-}
-"""The values each metric reports."""
 DIGIT_SOURCES = {"mnist5k": 28, "digits8x8": 8}
 _BATCH = 500
-
-
-class EvaluationError(GankitError, ValueError):
-    """A run or a metric that cannot be evaluated as asked."""
 
 
 def check_metrics(metrics: Iterable[str]) -> list[str]:
@@ -185,18 +153,25 @@ class FeatureReference:
     def check(self, metrics: Iterable[str], labelled: bool = False) -> None:
         """Refuse metrics this reference cannot compute (``labelled``: the generated images
         come with the labels they were asked for)."""
-        for name in ("classes", "cacc"):
-            if name in metrics and not self.digit_classes:
-                raise EvaluationError(f"the {name} metric needs a digit classifier as extractor")
-        conditional = [m for m in CONDITIONAL_METRICS if m in metrics]
+        chosen = [metric for name, metric in SAMPLE_METRICS.items() if name in metrics]
+        for metric in chosen:
+            if "digit_classes" in metric.needs and not self.digit_classes:
+                raise EvaluationError(
+                    f"the {metric.name} metric needs a digit classifier as extractor"
+                )
+        conditional = [metric.name for metric in chosen if metric.conditional]
         if conditional and not labelled:
             raise EvaluationError(
                 f"{', '.join(conditional)} measure a conditional run (task=conditional)"
             )
-        if "cfid" in metrics and self.real_labels is None:
-            raise EvaluationError("per-class FID needs the labels of the real images")
-        if "mem" in metrics and self.train_features is None:
-            raise EvaluationError("the memorisation check needs the run's training images")
+        missing = {
+            "real_labels": self.real_labels is None,
+            "train_features": self.train_features is None,
+        }
+        for metric in chosen:
+            for need in sorted(metric.needs):
+                if missing.get(need):
+                    raise EvaluationError(f"the {metric.name} metric needs {NEEDS[need]}")
 
     def measure(
         self, images: Tensor, metrics: list[str], seed: int = 0, labels: Tensor | None = None
@@ -205,52 +180,20 @@ class FeatureReference:
         ``labels``: the classes a conditional G was asked for)."""
         self.check(metrics, labelled=labels is not None)
         fake, logits = self.extractor.features_and_logits(images)
-        real = self.real_features
+        scored = Scored(
+            self.real_features,
+            fake,
+            logits,
+            seed,
+            labels,
+            self.real_labels,
+            self.train_features,
+        )
         values: dict[str, float] = {}
-        if "fid" in metrics:
-            values["fid"] = frechet_distance_features(real, fake)
-        if "kid" in metrics:
-            values["kid"] = kernel_inception_distance(real, fake, seed=seed)[0]
-        if "pr" in metrics:
-            values["precision"], values["recall"] = precision_recall(real, fake)
-        if "dc" in metrics:
-            values["density"], values["coverage"] = density_coverage(real, fake)
-        if "is" in metrics:
-            values["is"] = inception_score(logits)[0]
-        if "classes" in metrics:
-            coverage = class_coverage(logits.argmax(dim=1).cpu(), logits.shape[1])
-            values["classes_covered"] = float(coverage.classes_covered)
-            values["largest_class_share"] = coverage.largest_share
-            values["class_reverse_kl"] = coverage.reverse_kl
-        if "cacc" in metrics:
-            assert labels is not None  # check() refused otherwise
-            hits = logits.argmax(dim=1).cpu() == labels.cpu()
-            values["conditional_accuracy"] = float(hits.double().mean())
-        if "cfid" in metrics:
-            assert labels is not None and self.real_labels is not None
-            values.update(self._class_fids(fake, labels))
-        if "mem" in metrics:
-            assert self.train_features is not None  # check() refused otherwise
-            copies = memorisation(fake, self.train_features, real)
-            values["memorisation_ratio"] = copies.ratio
-            values["copy_rate"] = copies.copy_rate
-        return values
-
-    def _class_fids(self, fake: Tensor, labels: Tensor) -> dict[str, float]:
-        """FID of each class's generated features against its real ones, and their mean."""
-        assert self.real_labels is not None
-        labels, real_labels = labels.to(fake.device), self.real_labels.to(fake.device)
-        values = {}
-        for label in torch.unique(labels).tolist():
-            generated = fake[labels == label]
-            real = self.real_features[real_labels == label]
-            if len(generated) < 2 or len(real) < 2:
-                raise EvaluationError(
-                    f"per-class FID needs ≥ 2 generated and real images of class {label}; got "
-                    f"{len(generated)} and {len(real)} (ask for more samples)"
-                )
-            values[f"class_fid_{label}"] = frechet_distance_features(real, generated)
-        values["class_fid_mean"] = sum(values.values()) / len(values)
+        for name, metric in SAMPLE_METRICS.items():  # in the registry's order
+            if name in metrics:
+                assert metric.compute is not None
+                values.update(metric.compute(scored))
         return values
 
     def provenance(self) -> dict[str, Any]:

@@ -24,24 +24,32 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from gankit.errors import GankitError
+# The network modules register themselves in gankit.nets.registry when imported.
+from gankit.nets.affine import AffineGenerator, AffineGeneratorOptions
+from gankit.nets.dcgan import (
+    DCGANDiscriminator,
+    DCGANDiscriminatorOptions,
+    DCGANGenerator,
+    DCGANGeneratorOptions,
+    dcgan_init_,
+    dcgan_layout,
+)
+from gankit.nets.discriminator import Discriminator
+from gankit.nets.layers import apply_spectral_norm
+from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchOptions
+from gankit.nets.mlp import (
+    MLPDiscriminator,
+    MLPDiscriminatorOptions,
+    MLPGenerator,
+    MLPGeneratorOptions,
+)
+from gankit.nets.patchgan import PatchDiscriminator, PatchDiscriminatorOptions
+from gankit.nets.registry import DISCRIMINATORS, GENERATORS, NetError, NetOptions
+from gankit.nets.resnet_generator import ResnetGenerator, ResnetGeneratorOptions
+from gankit.nets.unet import UNetGenerator, UNetGeneratorOptions
 from gankit.registry import Entry, Registry
-
-GENERATORS: Registry[type[nn.Module]] = Registry("generator")
-DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator")
-
-
-class NetError(GankitError, ValueError):
-    """A network that cannot be built for this data; the message names the config key."""
-
-
-class NetOptions(BaseModel):
-    """Base of every network's options; unknown keys are rejected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -111,29 +119,6 @@ def _entry(registry: Registry[type[nn.Module]], options: NetOptions) -> Entry[ty
 def _fields(options: NetOptions) -> dict[str, object]:
     return {key: getattr(options, key) for key in type(options).model_fields if key != "name"}
 
-
-# The network modules register themselves and need the names above, so they come last.
-from gankit.nets.affine import AffineGenerator, AffineGeneratorOptions  # noqa: E402
-from gankit.nets.dcgan import (  # noqa: E402
-    DCGANDiscriminator,
-    DCGANDiscriminatorOptions,
-    DCGANGenerator,
-    DCGANGeneratorOptions,
-    dcgan_init_,
-    dcgan_layout,
-)
-from gankit.nets.discriminator import Discriminator  # noqa: E402
-from gankit.nets.layers import apply_spectral_norm  # noqa: E402
-from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchOptions  # noqa: E402
-from gankit.nets.mlp import (  # noqa: E402
-    MLPDiscriminator,
-    MLPDiscriminatorOptions,
-    MLPGenerator,
-    MLPGeneratorOptions,
-)
-from gankit.nets.patchgan import PatchDiscriminator, PatchDiscriminatorOptions  # noqa: E402
-from gankit.nets.resnet_generator import ResnetGenerator, ResnetGeneratorOptions  # noqa: E402
-from gankit.nets.unet import UNetGenerator, UNetGeneratorOptions  # noqa: E402
 
 __all__ = [
     "DISCRIMINATORS",

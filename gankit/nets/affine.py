@@ -14,8 +14,8 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from gankit.nets import GENERATORS, NetError, NetOptions
 from gankit.nets.layers import make_activation
+from gankit.nets.registry import GENERATORS, NetError, NetOptions
 
 
 class AffineGeneratorOptions(NetOptions):

@@ -9,13 +9,14 @@ The label enters as a one-hot vector or a learned embedding e(y) of ``embed_dim`
   images (DCGAN);
 * D(x, y), ``projection`` (Miyato & Koyama 2018, eq. 3): D(x, y) = ψ(φ(x)) + ⟨V e_y, φ(x)⟩,
   D₀'s logit plus the inner product of a learned class embedding with D₀'s features φ(x);
-* ``class_logits(h)``: an auxiliary classifier on D's features for the AC-GAN loss
-  (Odena et al. 2017), present when asked for.
+* an auxiliary classifier on D's features for the AC-GAN loss (Odena et al. 2017), present
+  when asked for: its class logits come with ``D(x, y, with_features=True)``.
 
 A conditional discriminator keeps the ``features``/``classify`` split of
-:class:`~gankit.nets.discriminator.Discriminator` with the label as second argument;
-:class:`LabelBound` fixes the label of a batch so that every penalty written for D(x)
-(gradient penalty, R1, consistency) works unchanged on D(·, y).
+:class:`~gankit.nets.discriminator.Discriminator` with the label as second argument, and
+gives every output through ``forward``; :class:`LabelBound` fixes the label of a batch so
+that every penalty written for D(x) (gradient penalty, R1, consistency) works unchanged on
+D(·, y).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gankit.nets import NetError
+from gankit.nets.discriminator import DiscriminatorOutput
+from gankit.nets.registry import NetError
 
 Embedding = Literal["onehot", "learned"]
 Joining = Literal["concat", "projection"]
@@ -131,27 +133,31 @@ class ConditionalDiscriminator(nn.Module):
             raise NetError("this discriminator has no auxiliary classifier")
         return self.auxiliary(h)
 
-    def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        return self.classify(self.features(x, y), y)
+    def forward(
+        self, x: Tensor, y: Tensor, with_features: bool = False
+    ) -> Tensor | DiscriminatorOutput:
+        """Logits ``(B,)`` of D(x, y); with ``with_features`` also the features of this pass
+        and the auxiliary classifier's class logits (AC-GAN) when D has one."""
+        h = self.features(x, y)
+        logits = self.classify(h, y)
+        if not with_features:
+            return logits
+        class_logits = self.auxiliary(h) if self.auxiliary is not None else None
+        return DiscriminatorOutput(logits, h, class_logits)
 
 
 class LabelBound(nn.Module):
     """A conditional discriminator with the batch's labels fixed: D(·, y) as a function of x
-    alone, with ``features`` and ``classify``, for the penalties and regularisers."""
+    alone, for the penalties and regularisers. It calls D (or the wrapper around it) through
+    ``forward`` only."""
 
-    def __init__(self, discriminator: ConditionalDiscriminator, y: Tensor) -> None:
+    def __init__(self, discriminator: nn.Module, y: Tensor) -> None:
         super().__init__()
         self.discriminator = discriminator
         self.y = y
 
-    def features(self, x: Tensor) -> Tensor:
-        return self.discriminator.features(x, self.y)
-
-    def classify(self, h: Tensor) -> Tensor:
-        return self.discriminator.classify(h, self.y)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.discriminator(x, self.y)
+    def forward(self, x: Tensor, with_features: bool = False) -> Tensor | DiscriminatorOutput:
+        return self.discriminator(x, self.y, with_features=with_features)
 
 
 def label_rows(classes: int, count: int) -> Tensor:

@@ -14,10 +14,10 @@ from typing import Literal
 from pydantic import Field
 from torch import Tensor, nn
 
-from gankit.nets import DISCRIMINATORS, GENERATORS, NetError, NetOptions
 from gankit.nets.discriminator import Discriminator
 from gankit.nets.layers import apply_spectral_norm, make_activation
 from gankit.nets.minibatch import MinibatchOptions
+from gankit.nets.registry import DISCRIMINATORS, GENERATORS, NetError, NetOptions
 
 _SHOWN_UP_TO = 64  # valid sizes listed in error messages
 

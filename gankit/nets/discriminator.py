@@ -1,10 +1,29 @@
-"""The structure every discriminator shares: body → [minibatch discrimination] → linear head."""
+"""The structure every discriminator shares: body → [minibatch discrimination] → linear head.
+
+Every output comes from ``forward``: ``D(x)`` gives the logits, ``D(x, with_features=True)``
+a :class:`DiscriminatorOutput` with the features of the same pass (one dropout mask), so a
+wrapper around D (DistributedDataParallel, ``torch.compile``, a counting hook) sees every
+evaluation of D.
+"""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from torch import Tensor, nn
 
 from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchOptions
+
+
+class DiscriminatorOutput(NamedTuple):
+    """What one pass of D gives when asked for more than logits."""
+
+    logits: Tensor
+    """(B,) — or a patch map for patch discriminators."""
+    features: Tensor
+    """(B, F): D's last hidden layer, before minibatch discrimination and the head."""
+    class_logits: Tensor | None = None
+    """(B, classes) of an auxiliary classifier (AC-GAN), when D has one."""
 
 
 class Discriminator(nn.Module):
@@ -36,5 +55,8 @@ class Discriminator(nn.Module):
         compares the samples of ``h`` with each other)."""
         return self.head(self.minibatch(h))
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.classify(self.features(x))
+    def forward(self, x: Tensor, with_features: bool = False) -> Tensor | DiscriminatorOutput:
+        """Logits ``(B,)``; with ``with_features`` the logits and the features of this pass."""
+        h = self.features(x)
+        logits = self.classify(h)
+        return DiscriminatorOutput(logits, h) if with_features else logits

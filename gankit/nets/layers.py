@@ -8,7 +8,7 @@ from typing import Literal
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gankit.nets import NetError
+from gankit.nets.registry import NetError
 
 Activation = Literal["relu", "leaky_relu", "elu", "gelu", "tanh", "silu"]
 

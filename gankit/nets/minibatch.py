@@ -10,7 +10,7 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from gankit.nets import NetOptions
+from gankit.nets.registry import NetOptions
 
 
 class MinibatchOptions(NetOptions):

@@ -13,9 +13,9 @@ from typing import Literal
 from pydantic import Field
 from torch import Tensor, nn
 
-from gankit.nets import DISCRIMINATORS, NetError, NetOptions
 from gankit.nets.dcgan import dcgan_init_
 from gankit.nets.layers import apply_spectral_norm
+from gankit.nets.registry import DISCRIMINATORS, NetError, NetOptions
 from gankit.nets.unet import Norm, check_norm, norm2d
 
 

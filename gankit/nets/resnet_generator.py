@@ -14,9 +14,9 @@ from typing import Literal
 from pydantic import Field
 from torch import Tensor, nn
 
-from gankit.nets import GENERATORS, NetError, NetOptions
 from gankit.nets.dcgan import dcgan_init_
 from gankit.nets.layers import make_activation
+from gankit.nets.registry import GENERATORS, NetError, NetOptions
 from gankit.nets.unet import Norm, check_norm, norm2d
 
 

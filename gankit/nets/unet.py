@@ -16,9 +16,9 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from gankit.nets import GENERATORS, NetError, NetOptions
 from gankit.nets.dcgan import dcgan_init_
 from gankit.nets.layers import make_activation
+from gankit.nets.registry import GENERATORS, NetError, NetOptions
 
 Norm = Literal["batch", "instance", "none"]
 

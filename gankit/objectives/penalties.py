@@ -59,9 +59,10 @@ def consistency_term(
 
     x′ and x″ are two passes of the same real x through D with independent dropout masks;
     D_ is D's penultimate layer (``features``), d the Euclidean distance, M′ the margin."""
-    first, second = discriminator.features(real), discriminator.features(real)  # (B, F) each
-    logit_gap = (discriminator.classify(first) - discriminator.classify(second)).abs()  # (B,)
-    feature_gap = (first - second).norm(dim=1)  # (B,)
+    first = discriminator(real, with_features=True)  # two passes, two dropout masks
+    second = discriminator(real, with_features=True)
+    logit_gap = (first.logits - second.logits).abs()  # (B,)
+    feature_gap = (first.features - second.features).norm(dim=1)  # (B,)
     return F.relu(logit_gap + feature_weight * feature_gap - margin).mean()
 
 

@@ -11,19 +11,22 @@ The Trainer announces what happens; callbacks decide what to do with it:
                                         session ends in an error "diverged", "aborted"
                                         (a second Ctrl-C) or "failed"
 
-A live dashboard or a health monitor is one more callback listening to the same events.
+A live dashboard or a health monitor is one more callback listening to the same events;
+:class:`gankit.train.status.StatusFile` keeps ``status.json`` that way.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import torch
 from tqdm.auto import tqdm
 
 from gankit.files import finite_record, strict_json
+from gankit.train.rundir import METRICS_SCHEMA, RESUME_EVENT, record_kind, timestamp
 from gankit.viz import image_grid, save_samples
 
 if TYPE_CHECKING:
@@ -49,18 +52,44 @@ class Callback:
 
 
 class MetricsFile(Callback):
-    """Appends each logged record to ``metrics.jsonl``: one strict JSON object per line,
-    non-finite values written as null and named under ``"nonfinite"``."""
+    """Appends each logged record to ``metrics.jsonl`` (the format is described in
+    :mod:`gankit.train.rundir`): one strict JSON object per line with its ``kind`` and
+    ``schema``, non-finite values written as null and named under ``"nonfinite"``.
+
+    The file is never rewritten. The first session of a run that already has records (a
+    resume) first appends a resume marker at the checkpoint's step, which supersedes the
+    records written after that checkpoint; a line a crash cut short is ended first, so it
+    stays one unreadable line instead of swallowing the next record."""
+
+    def __init__(self) -> None:
+        self._handle: BinaryIO | None = None
+        self._sessions = 0
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        self._handle = open(trainer.run.metrics_path, "a", encoding="utf-8")
+        self._handle = open(trainer.run.metrics_path, "a+b")
+        size = self._handle.seek(0, os.SEEK_END)
+        if size:
+            self._handle.seek(size - 1)
+            if self._handle.read(1) != b"\n":
+                self._handle.write(b"\n")
+            if self._sessions == 0:
+                marker = {"kind": "event", "event": RESUME_EVENT, "step": trainer.step}
+                self._write({**marker, "time": timestamp()})
+        self._sessions += 1
 
     def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
-        self._handle.write(strict_json(finite_record(record)) + "\n")
-        self._handle.flush()
+        self._write(record)
 
     def on_fit_end(self, trainer: Trainer, status: str) -> None:
-        self._handle.close()
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def _write(self, record: dict[str, Any]) -> None:
+        record = {"kind": record_kind(record), **record, "schema": METRICS_SCHEMA}
+        line = strict_json(finite_record(record)) + "\n"
+        self._handle.write(line.encode("utf-8"))
+        self._handle.flush()
 
 
 class TensorBoard(Callback):

@@ -33,8 +33,12 @@ from torch import Tensor, nn
 
 from gankit.errors import GankitError
 from gankit.files import write_text_atomic
+from gankit.train.state import StateDict
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Format 1 is 0.1.0's: the same files; its config named the task and kept the task's
+options in ``condition:``/``translation:`` sections, which the config migrates on read."""
 MODELS_FILE = "models.safetensors"
 TRAINING_FILE = "training.safetensors"
 STATE_FILE = "state.json"
@@ -94,43 +98,25 @@ class Checkpoint:
 
 
 def save_checkpoint(
-    directory: Path,
-    step: int,
-    modules: dict[str, nn.Module],
-    optimizers: dict[str, torch.optim.Optimizer],
-    rng_states: dict[str, Tensor],
-    other_tensors: dict[str, Tensor],
-    extra: dict[str, Any],
-    keep: int | None = None,
+    directory: Path, state: StateDict, extra: dict[str, Any], keep: int | None = None
 ) -> Path:
-    """Write a complete checkpoint for ``step`` into ``directory``; returns its folder.
+    """Write a complete checkpoint of ``state`` (a :class:`~gankit.train.state.TrainState`
+    flattened) into ``directory``; returns its folder. ``extra`` joins state.json.
 
-    ``other_tensors`` are stored with the training state under their own names. With
-    ``keep``, all but the ``keep`` newest checkpoints are pruned after the write; a write
-    that finds the disk full first prunes the ones that would go anyway and tries again. A
-    write that fails leaves no temporary folder and raises :class:`CheckpointError`."""
-    models = {
-        f"{name}.{key}": value.detach().cpu().contiguous()
-        for name, module in modules.items()
-        for key, value in module.state_dict().items()
-    }
-    training: dict[str, Tensor] = {f"rng.{k}": v.cpu().contiguous() for k, v in rng_states.items()}
-    training.update({k: v.detach().cpu().contiguous() for k, v in other_tensors.items()})
-    optimizer_meta = {}
-    for name, optimizer in optimizers.items():
-        tensors, meta = _flatten_optimizer(name, optimizer)
-        training.update(tensors)
-        optimizer_meta[name] = meta
-    state = {"format_version": FORMAT_VERSION, "step": step, "optimizers": optimizer_meta, **extra}
-
+    With ``keep``, all but the ``keep`` newest checkpoints are pruned after the write; a
+    write that finds the disk full first prunes the ones that would go anyway and tries
+    again. A write that fails leaves no temporary folder and raises
+    :class:`CheckpointError`."""
+    step, models, training = state.step, state.models, state.training
+    meta = {"format_version": FORMAT_VERSION, "step": step, **state.meta, **extra}
     final = directory / f"{_PREFIX}{step:08d}"
     try:
-        _write_folder(final, models, training, state)
+        _write_folder(final, models, training, meta)
     except OSError as err:
         if err.errno != errno.ENOSPC or keep is None or not _prune_for_room(directory, keep):
             raise _write_error(final, err) from None
         try:
-            _write_folder(final, models, training, state)
+            _write_folder(final, models, training, meta)
         except OSError as err_again:
             raise _write_error(final, err_again) from None
     if keep is not None:
@@ -213,10 +199,10 @@ def _check_state(state_path: Path, state: Any) -> None:
     if not isinstance(state, dict):
         raise CheckpointError(f"{state_path}: expected a JSON object, got {type(state).__name__}")
     version = state.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise CheckpointError(
             f"{state_path.parent}: checkpoint format version {version!r}; this gankit reads "
-            f"{FORMAT_VERSION}"
+            f"{' and '.join(map(str, READABLE_VERSIONS))} (a newer gankit wrote it: upgrade)"
         )
     step = state.get("step")
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
@@ -271,22 +257,6 @@ def save_file(tensors: dict[str, Tensor], path: Path) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _flatten_optimizer(
-    name: str, optimizer: torch.optim.Optimizer
-) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """Split an optimiser state dict into tensors (for safetensors) and JSON values."""
-    state_dict = optimizer.state_dict()
-    tensors: dict[str, Tensor] = {}
-    json_state: dict[str, dict[str, Any]] = {}
-    for index, values in state_dict["state"].items():
-        for key, value in values.items():
-            if torch.is_tensor(value):
-                tensors[f"{name}.{index}.{key}"] = value.detach().cpu().contiguous()
-            else:
-                json_state.setdefault(str(index), {})[key] = value
-    return tensors, {"param_groups": state_dict["param_groups"], "state": json_state}
 
 
 def _sha256(path: Path) -> str:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from gankit.config import LOWER_IS_BETTER
 from gankit.files import write_text_atomic
 from gankit.metrics.reference import classifier_for, digit_reference
+from gankit.metrics.registry import direction
+from gankit.seeding import derive_seed
 from gankit.train.callbacks import Callback
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ class Evaluator(Callback):
     """Evaluates the sampler every ``eval.every`` steps; keeps the best checkpoint."""
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        from gankit.train.trainer import derive_seed
-
         options = trainer.config.eval
         name = classifier_for(trainer.config.data, options.metrics)
         train_images = trainer.source.images if "mem" in options.metrics else None
@@ -60,7 +59,8 @@ class Evaluator(Callback):
         values = self.reference.measure(
             trainer.sample_from(self.z, self.y), options.metrics, trainer.config.seed, self.y
         )
-        trainer.emit("on_log", {"step": step, **{f"eval/{k}": v for k, v in values.items()}})
+        record = {"kind": "eval", "step": step, **{f"eval/{k}": v for k, v in values.items()}}
+        trainer.emit("on_log", record)
         if options.best is not None and self._improves(values[options.best]):
             self.pending = {"metric": options.best, "value": values[options.best], "step": step}
             if step != trainer.config.train.steps:  # the final checkpoint comes from fit()
@@ -86,5 +86,5 @@ class Evaluator(Callback):
     def _improves(self, value: float) -> bool:
         if self.best is None:
             return True
-        lower = self.best["metric"] in LOWER_IS_BETTER
+        lower = direction(self.best["metric"]) == "lower"
         return value < self.best["value"] if lower else value > self.best["value"]

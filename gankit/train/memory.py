@@ -29,14 +29,17 @@ Each of the last three is checked together with the networks.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from gankit.config import Config, ConfigError
+from gankit.devices import available_bytes
+
+# re-exported from its old home until gankit.estimate and gankit.data.samples import it from
+# gankit.devices
+from gankit.devices import system_available_bytes as system_available_bytes
 from gankit.errors import GankitError
 
 BYTES_PER_VALUE = 4
@@ -121,9 +124,9 @@ def step_bytes_per_sample(config: Config, data: Mapping[str, Any]) -> int:
     docstring)."""
     sample = _values(data["shape"])
     given = _values(data.get("input_shape") or ())
-    if config.task == "paired":
+    if config.task.name == "paired":
         values = given + 2 * sample  # input, target, output
-    elif config.task == "unpaired":
+    elif config.task.name == "unpaired":
         values = 3 * (given + sample)  # real, translated and reconstructed, both ways
     else:
         values = 2 * sample + config.noise.dim  # real, fake and z
@@ -152,66 +155,6 @@ def network_bytes(config: Config, data: Mapping[str, Any]) -> int:
     )
     copies = OPTIMIZER_COPIES + (1 if config.train.ema is not None else 0)
     return values * copies * BYTES_PER_VALUE
-
-
-def available_bytes(device: torch.device | str | None = None) -> int | None:
-    """Memory free for a new allocation on ``device``: free GPU memory for CUDA, else the
-    machine's available memory; None when it cannot be read."""
-    device = torch.device(device if device is not None else "cpu")
-    if device.type == "cuda":
-        try:
-            return int(torch.cuda.mem_get_info(device)[0])
-        except (RuntimeError, AssertionError, ValueError):
-            return None
-    return system_available_bytes()
-
-
-def system_available_bytes() -> int | None:
-    """``MemAvailable`` of ``/proc/meminfo`` (else free pages from ``os.sysconf``), capped
-    by the memory left under this process's cgroup limit; None when none can be read."""
-    available = _meminfo_available()
-    if available is None:
-        try:
-            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, ValueError, OSError):
-            available = None
-    left = _cgroup_left()
-    if left is not None:
-        available = left if available is None else min(available, left)
-    return available
-
-
-def _meminfo_available() -> int | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as lines:
-            for line in lines:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024  # kB
-    except (OSError, ValueError, IndexError, UnicodeDecodeError):
-        return None
-    return None
-
-
-def _cgroup_left() -> int | None:
-    """Limit minus usage of the cgroup (v2, else v1) this process runs in, if limited."""
-    for limit_file, usage_file in (
-        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        (
-            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
-        ),
-    ):
-        try:
-            limit_text = Path(limit_file).read_text().strip()
-            if limit_text == "max":
-                return None
-            limit, usage = int(limit_text), int(Path(usage_file).read_text().strip())
-        except (OSError, ValueError):
-            continue
-        if limit >= 2**60:  # cgroup v1 writes "no limit" as a huge number
-            return None
-        return max(limit - usage, 0)
-    return None
 
 
 def _values(shape: Any) -> int:

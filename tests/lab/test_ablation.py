@@ -8,8 +8,8 @@ from gankit.lab.base import LabError, fresh_run_dir
 
 
 def test_arm_overrides_keep_the_loss_weights_and_fix_the_budget():
-    overrides = arm_overrides({"translation.l1_weight": 0.0}, steps=1000, seed=3, decay_from=0.5)
-    assert overrides["translation.l1_weight"] == 0.0
+    overrides = arm_overrides({"task.l1_weight": 0.0}, steps=1000, seed=3, decay_from=0.5)
+    assert overrides["task.l1_weight"] == 0.0
     assert overrides["train.steps"] == 1000 and overrides["seed"] == 3
     assert overrides["train.lr_decay"] == {"start": 500}
     assert overrides["samples.every"] == 0 and overrides["checkpoint.every"] == 0
@@ -38,7 +38,7 @@ def _pix2pix_arms(tmp_path, arms, steps):
 
 
 def test_arms_with_the_same_weights_train_identically(tmp_path):
-    arms = {"first": {}, "second": {}, "no L1": {"translation.l1_weight": 0.0}}
+    arms = {"first": {}, "second": {}, "no L1": {"task.l1_weight": 0.0}}
     runs = _pix2pix_arms(tmp_path, arms, steps=3)
     assert sorted(p.name for p in (tmp_path / "runs" / "probe").iterdir()) == [
         "first",

@@ -1,7 +1,6 @@
 import json
 import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -9,25 +8,29 @@ from gankit.data.images import Mnist5kOptions, mnist5k
 from gankit.lab.base import LabError
 from gankit.lab.wgan_curve import (
     LOG2,
-    frechet_distance,
+    feature_distance,
     run_config,
     spearman,
     split_holdout,
     wgan_curve,
 )
+from gankit.metrics.frechet import frechet_distance_features
 
 # Reduced options: every code path, a few seconds of training, no claim about the numbers.
 TINY = {"steps": 30, "gan_steps": 30, "evals": 3, "holdout": 200, "n_quality": 100, "js_steps": 5}
 
 
-def test_frechet_distance_of_gaussians_in_closed_form():
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((20_000, 3))
-    b = 2.0 * rng.standard_normal((20_000, 3)) + np.array([1.0, 0.0, -1.0])
-    # ‖μ_a − μ_b‖² + tr(I + 4I − 2·2I) = 2 + 3
-    assert frechet_distance(a, b) == pytest.approx(5.0, rel=0.03)
-    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
-    assert frechet_distance(a, b) == pytest.approx(frechet_distance(b, a), rel=1e-6)
+def test_quality_is_the_metrics_frechet_distance_in_the_classifiers_features():
+    # the lab has no Fréchet distance of its own (its closed form is tested in
+    # tests/metrics/test_frechet.py): the feature map, then gankit.metrics.frechet
+    torch.manual_seed(0)
+    classifier = torch.nn.Sequential(
+        torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 5)), torch.nn.Linear(5, 2)
+    )
+    x, y = torch.randn(40, 1, 4, 4), torch.randn(30, 1, 4, 4) + 0.5
+    features = classifier[0]
+    expected = frechet_distance_features(features(x).detach(), features(y).detach())
+    assert feature_distance(classifier, x, y) == expected
 
 
 def test_spearman_ranks_and_constant_input():

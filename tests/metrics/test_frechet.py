@@ -48,6 +48,19 @@ def test_commuting_covariances_match_the_closed_form():
     assert frechet_distance(mu1, sigma1, mu2, sigma2) == pytest.approx(expected, abs=1e-6)
 
 
+def test_gaussian_samples_match_the_closed_form():
+    # (formerly the lab's own Fréchet distance, gankit.lab.wgan_curve, now this one)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((20_000, 3))
+    b = 2.0 * rng.standard_normal((20_000, 3)) + np.array([1.0, 0.0, -1.0])
+    # ‖μ_a − μ_b‖² + tr(I + 4I − 2·2I) = 2 + 3
+    assert frechet_distance_features(a, b) == pytest.approx(5.0, rel=0.03)
+    assert frechet_distance_features(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert frechet_distance_features(a, b) == pytest.approx(
+        frechet_distance_features(b, a), rel=1e-6
+    )
+
+
 def test_it_is_symmetric():
     x, y = rng(6).normal(size=(200, 8)), rng(7).normal(loc=0.3, scale=1.5, size=(150, 8))
     assert frechet_distance_features(x, y) == pytest.approx(

@@ -11,6 +11,7 @@ from gankit.nets import (
     apply_spectral_norm,
 )
 from gankit.train.checkpoint import load_checkpoint, save_checkpoint
+from gankit.train.state import StateDict
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +97,13 @@ def test_state_round_trips_through_a_checkpoint_and_sigma_continues(tmp_path):
     with torch.no_grad():
         for _ in range(3):
             d(g(z))
-    path = save_checkpoint(tmp_path, 3, {"generator": g, "discriminator": d}, {}, {}, {}, {})
+    models = {
+        f"{name}.{key}": value
+        for name, module in (("generator", g), ("discriminator", d))
+        for key, value in module.state_dict().items()
+    }
+    state = StateDict(3, models, {}, {"optimizers": {}})
+    path = save_checkpoint(tmp_path, state, {"config": {}, "data": {}})
     checkpoint = load_checkpoint(path)
     assert "discriminator.head.0.parametrizations.weight.0._u" in checkpoint.models
     assert "generator.net.0.parametrizations.weight.0._v" in checkpoint.models

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from gankit.config import CriticWarmupOptions, TrainOptions
+from gankit.nets.discriminator import DiscriminatorOutput
 from gankit.objectives.penalties import (
     HistoricalAverage,
     clip_weights_,
@@ -121,8 +122,9 @@ class DropoutCritic(nn.Module):
     def classify(self, h):
         return self.head(h).squeeze(1)
 
-    def forward(self, x):
-        return self.classify(self.features(x))
+    def forward(self, x, with_features=False):
+        h = self.features(x)
+        return DiscriminatorOutput(self.classify(h), h) if with_features else self.classify(h)
 
 
 def test_consistency_term_vanishes_without_dropout_and_matches_its_formula_with_it():

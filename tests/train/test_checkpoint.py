@@ -107,7 +107,7 @@ def test_nan_weights_are_never_checkpointed(tmp_path):
     trainer = gankit.Trainer.resume(run.path, {"train.steps": 20}, progress=False)
     with torch.no_grad():
         next(trainer.generator.parameters()).fill_(float("nan"))
-    trainer.step = 15
+    trainer.state.step = 15
     with pytest.raises(gankit.TrainingDiverged, match="generator weights contain NaN"):
         trainer.save_checkpoint()
     assert [p.name for p in list_checkpoints(run.dir.checkpoints_dir)] == ["step_00000010"]

@@ -4,7 +4,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from gankit.train.history import HistoryPool
+from gankit.tasks.history_pool import HistoryPool
 
 
 def tagged(values, shape=(1, 2, 2)) -> torch.Tensor:

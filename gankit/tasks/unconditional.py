@@ -1,0 +1,251 @@
+"""The unconditional GAN: G(z) against D(x), Algorithm 1 of Goodfellow et al. (2014).
+
+    for each iteration:
+        for k steps:  sample m real x and m noise z; descend D's loss (+ its penalties)
+        sample m noise z; descend G's loss (+ its penalties)
+
+Every objective and regulariser of gankit applies: gradient penalty, R1/R2, consistency
+term, weight clipping, historical averaging, feature matching, instance noise; EMA of G's
+weights is the Trainer's. D is called through ``forward`` only, and G's update leaves D's
+weights alone by stepping G's optimiser only (D's gradients from G's backward pass are
+cleared before D's next update), which stays correct when D is shared across processes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import torch
+from torch import Tensor, nn
+
+from gankit.nets import build_discriminator, build_generator
+from gankit.objectives.penalties import (
+    HistoricalAverage,
+    clip_weights_,
+    consistency_term,
+    feature_matching_loss,
+    gradient_norm_penalty,
+    gradient_penalty,
+)
+from gankit.optim import grad_norm
+from gankit.tasks.base import Task, TaskOptions
+
+if TYPE_CHECKING:
+    from gankit.config import Config
+    from gankit.train.trainer import Trainer
+
+class UnconditionalOptions(TaskOptions):
+    """G(z) and D(x); no options of its own."""
+
+    name: Literal["unconditional"] = "unconditional"
+
+
+class NoiseToSamples(Task):
+    """What every noise-to-sample game shares: the step of Algorithm 1 with the configured
+    regularisers, the fixed-z grid and the historical averages. The label of a sample is
+    ``None`` here; :class:`~gankit.tasks.conditional.Conditional` supplies one."""
+
+    @classmethod
+    def check_config(cls, config: Config) -> None:
+        from gankit.nets import PATCH_DISCRIMINATORS, TRANSLATORS
+
+        if config.generator.name in TRANSLATORS:
+            raise ValueError(
+                f"generator.name={config.generator.name} does not fit task={config.task.name}: "
+                "use mlp or dcgan"
+            )
+        if config.discriminator.name in PATCH_DISCRIMINATORS:
+            raise ValueError(
+                f"discriminator.name={config.discriminator.name} does not fit task="
+                f"{config.task.name}: use mlp or dcgan"
+            )
+        pack = getattr(config.discriminator, "pack", 1)
+        if config.train.batch_size % pack:
+            raise ValueError(
+                f"train.batch_size={config.train.batch_size} is not a multiple of "
+                f"discriminator.pack={pack}: the discriminator scores packs of {pack} samples"
+            )
+
+    def build_networks(self, data: dict[str, Any]) -> dict[str, nn.Module]:
+        config, shape = self.config, tuple(data["shape"])
+        out_activation = "tanh" if data["kind"] == "images" else "none"
+        return {
+            "generator": build_generator(config.generator, config.noise.dim, shape, out_activation),
+            "discriminator": build_discriminator(config.discriminator, shape),
+        }
+
+    def setup(self, engine: Trainer) -> None:
+        networks = engine.state.networks
+        self.history = (
+            {
+                player: HistoricalAverage(networks[player])
+                for player in ("generator", "discriminator")
+            }
+            if self.config.regularisers.historical_averaging is not None
+            else {}
+        )
+
+    # -- the step ------------------------------------------------------------------------
+
+    def real_batch(self, engine: Trainer, m: int) -> tuple[Tensor, Tensor | None]:
+        """m real samples (and their labels, for a conditional game)."""
+        return engine.source.sample(m, engine.state.rngs["data"]), None
+
+    def generate(self, generator: nn.Module, z: Tensor, y: Tensor | None) -> Tensor:
+        """G(z) (G(z, y) for a conditional game)."""
+        return generator(z)
+
+    def judge(self, discriminator: nn.Module, y: Tensor | None) -> nn.Module:
+        """D as a function of x alone for this batch: D itself, or D(·, y)."""
+        return discriminator
+
+    def auxiliary_loss(self, real_out: Any, fake_out: Any, y: Tensor | None) -> dict:
+        """Extra terms of D's loss from its outputs on real and fake samples (AC-GAN)."""
+        return {}
+
+    def auxiliary_g_loss(self, fake_out: Any, y: Tensor | None) -> dict:
+        """Extra terms of G's loss from D's output on its samples (AC-GAN)."""
+        return {}
+
+    def step(self, engine: Trainer) -> dict[str, Tensor]:
+        """One iteration of Algorithm 1: k discriminator updates, then one generator update;
+        the configured regularisers add their weighted penalties to each player's loss."""
+        state, objective, regularisers = engine.state, engine.objective, self.config.regularisers
+        G, D = state.networks["generator"], state.networks["discriminator"]
+        g_optimizer, d_optimizer = state.optimizers["generator"], state.optimizers["discriminator"]
+        m = self.config.train.batch_size
+        noise_std = self._instance_noise_std(state.step)
+
+        for _ in range(self.config.train.d_steps_at(state.step)):
+            real, y = self.real_batch(engine, m)  # (m, *shape); labels (m,) or None
+            real = _perturb(real, noise_std)
+            z = engine.prior.sample(m, state.rngs["noise"], engine.device)  # (m, z_dim)
+            with torch.no_grad():
+                fake = _perturb(self.generate(G, z, y), noise_std)  # (m, *shape)
+            D_y = self.judge(D, y)  # D(·, y): penalties see D of x alone
+            real_out = D_y(real, with_features=True)
+            fake_out = D_y(fake, with_features=True)
+            real_logits, fake_logits = real_out.logits, fake_out.logits  # (m,) each
+            d_loss = objective.d_loss(real_logits, fake_logits)
+            penalties = self._d_penalties(D_y, real, fake)
+            penalties.update(self.auxiliary_loss(real_out, fake_out, y))
+            d_optimizer.zero_grad(set_to_none=True)
+            (d_loss + sum(penalties.values())).backward()
+            d_grad_norm = grad_norm(D)
+            d_optimizer.step()
+            if regularisers.weight_clip is not None:
+                clip_weights_(D, regularisers.weight_clip.clip)
+
+        z = engine.prior.sample(m, state.rngs["noise"], engine.device)
+        fake_out = D_y(_perturb(self.generate(G, z, y), noise_std), with_features=True)
+        real_for_g = D_y(real) if objective.g_loss_needs_real else None
+        g_loss = objective.g_loss(fake_out.logits, real_for_g)
+        g_penalties = self._g_penalties(D_y, real, fake_out.features)
+        g_penalties.update(self.auxiliary_g_loss(fake_out, y))
+        matching = regularisers.feature_matching
+        replaces_g_loss = matching is not None and not matching.adversarial
+        g_total = sum(g_penalties.values()) + (0 if replaces_g_loss else g_loss)
+        g_optimizer.zero_grad(set_to_none=True)
+        g_total.backward()  # D's weight gradients too: cleared before D's next update
+        g_grad_norm = grad_norm(G)
+        g_optimizer.step()
+
+        with torch.no_grad():
+            stats = {
+                "d_loss": d_loss.detach(),
+                "g_loss": g_loss.detach(),
+                "d_grad_norm": d_grad_norm,
+                "g_grad_norm": g_grad_norm,
+            }
+            if objective.divergence_estimate is not None:
+                stats["divergence_estimate"] = objective.divergence_estimate(
+                    real_logits, fake_logits
+                )
+            if objective.logits_are_probabilities:
+                stats["d_real"] = torch.sigmoid(real_logits).mean()
+                stats["d_fake"] = torch.sigmoid(fake_logits).mean()
+                correct = (real_logits > 0).float().mean() + (fake_logits < 0).float().mean()
+                stats["d_acc"] = correct / 2
+            for name, value in {**penalties, **g_penalties}.items():
+                stats[f"penalty/{name}"] = value.detach()
+            if regularisers.instance_noise is not None:
+                stats["instance_noise_std"] = torch.tensor(noise_std)
+        return stats
+
+    def _d_penalties(self, D: nn.Module, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
+        """Weighted penalties on D's loss: gradient penalty, R1, R2, consistency, history."""
+        options = self.config.regularisers
+        out: dict[str, Tensor] = {}
+        if options.gradient_penalty is not None:
+            gp = options.gradient_penalty
+            out["gradient_penalty"] = gp.weight * gradient_penalty(
+                D, real, fake, gp.target, gp.one_sided
+            )
+        if options.r1 is not None:
+            out["r1"] = options.r1.gamma * gradient_norm_penalty(D, real)
+        if options.r2 is not None:
+            out["r2"] = options.r2.gamma * gradient_norm_penalty(D, fake)
+        if options.consistency is not None:
+            ct = options.consistency
+            out["consistency"] = ct.weight * consistency_term(D, real, ct.feature_weight, ct.margin)
+        if "discriminator" in self.history:
+            weight = options.historical_averaging.weight  # type: ignore[union-attr]
+            out["historical_averaging"] = weight * self.history["discriminator"].penalty()
+        return out
+
+    def _g_penalties(self, D: nn.Module, real: Tensor, fake_features: Tensor) -> dict[str, Tensor]:
+        """Weighted terms of G's loss besides the adversarial one."""
+        options = self.config.regularisers
+        out: dict[str, Tensor] = {}
+        if options.feature_matching is not None:
+            with torch.no_grad():
+                real_features = D(real, with_features=True).features
+            out["feature_matching"] = options.feature_matching.weight * feature_matching_loss(
+                real_features, fake_features
+            )
+        if "generator" in self.history:
+            weight = options.historical_averaging.weight  # type: ignore[union-attr]
+            out["historical_averaging_g"] = weight * self.history["generator"].penalty()
+        return out
+
+    def after_generator_step(self, engine: Trainer) -> None:
+        for average in self.history.values():
+            average.update()
+
+    def _instance_noise_std(self, step: int) -> float:
+        options = self.config.regularisers.instance_noise
+        return 0.0 if options is None else options.std_at(step, self.config.train.steps)
+
+    # -- grid and state ------------------------------------------------------------------
+
+    def fixed_noise(self, engine: Trainer, generator: torch.Generator) -> dict[str, Tensor]:
+        """The z (and labels) every sample grid shows, drawn once."""
+        count = self.config.samples.count
+        return {"z": engine.prior.sample(count, generator, engine.device)}
+
+    def sample_grid(self, engine: Trainer) -> Tensor:
+        fixed = engine.fixed_noise
+        return engine.sample_from(fixed["z"], fixed.get("y"))
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return {
+            f"history.{player}.{key}": value
+            for player, average in self.history.items()
+            for key, value in average.state().items()
+        }
+
+    def load_state_dict(self, tensors: dict[str, Tensor]) -> None:
+        for player, average in self.history.items():
+            prefix = f"history.{player}."
+            average.load_state(
+                {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+            )
+
+
+class Unconditional(NoiseToSamples):
+    """G(z) against D(x) on unlabelled images or points (Goodfellow et al. 2014)."""
+
+
+def _perturb(x: Tensor, std: float) -> Tensor:
+    """x + N(0, std²) noise (instance noise); x itself when std is 0."""
+    return x + std * torch.randn_like(x) if std > 0 else x
