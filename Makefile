@@ -21,9 +21,10 @@ test: $(BIN)/gankit
 	$(BIN)/ruff check gankit tests benchmarks
 	$(BIN)/python -m pytest -q
 
-test-fast: $(BIN)/gankit  ## the tests not marked slow, for the edit–run loop
+# the tests not marked slow, for the edit–run loop: two workers of one torch thread each
+test-fast: $(BIN)/gankit
 	$(BIN)/ruff check gankit tests benchmarks
-	$(BIN)/python -m pytest -q -m "not slow"
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not slow" -n 2
 
 bench: $(BIN)/gankit
 	$(BIN)/python benchmarks/train_step.py

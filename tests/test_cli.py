@@ -48,6 +48,7 @@ def test_presets_lists_each_with_a_summary():
     assert {"bimodal-1d", "ring-2d", "grid-2d", "dcgan-digits8x8"} <= names
 
 
+@pytest.mark.slow
 def test_train_sample_info_end_to_end(tmp_path):
     run = tmp_path / "ring"
     gankit(
@@ -139,6 +140,7 @@ def test_bad_input_gives_one_clear_line_and_status_2(tmp_path, args, message):
         assert "/no/such/dir" in lines[0]
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(tmp_path):
     run = tmp_path / "run"
     process = subprocess.Popen(
@@ -185,6 +187,7 @@ def test_console_script_is_installed():
     assert os.access(os.path.join(bin_dir, "gankit"), os.X_OK)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", [name for name, _ in list_presets()])
 def test_every_preset_trains_a_few_steps(tmp_path, preset):
     run = tmp_path / preset
@@ -253,6 +256,7 @@ def test_estimate_refuses_unknown_inputs(tmp_path):
     assert "neither a file, a run directory nor a data source" in result.stderr
 
 
+@pytest.mark.slow
 def test_lab_lists_every_experiment_and_runs_one(tmp_path):
     listed = gankit("lab", "--list").stdout
     names = {line.split()[0] for line in listed.strip().splitlines()}
@@ -276,6 +280,7 @@ def test_lab_lists_every_experiment_and_runs_one(tmp_path):
     assert bad.returncode == 2 and "has no option 'nope'" in bad.stderr
 
 
+@pytest.mark.slow
 def test_eval_writes_eval_json_and_warns_on_different_provenance(tmp_path):
     run = tmp_path / "digits"
     gankit(

@@ -295,6 +295,7 @@ def test_broken_summary_and_config_neither_stop_sample_nor_crash_info(ring, tmp_
     assert status == 0 and (tmp_path / "a.png").read_bytes().startswith(PNG_MAGIC)
 
 
+@pytest.mark.slow
 def test_no_traceback_from_a_real_process(ring, tmp_path):
     """The same refusals end to end: exit status 2, one line, no traceback."""
     for output in (tmp_path, tmp_path / "x.txt"):

@@ -51,6 +51,7 @@ def _write_images(folder, count, size, mode="L"):
         Image.fromarray(pixels).convert(mode).save(folder / f"img{i}.png")
 
 
+@pytest.mark.slow
 def test_gankit_translate_a_folder_and_a_file(cyclegan_run, tmp_path):
     _write_images(tmp_path / "in" / "sub", 3, 20, mode="RGB")  # converted to grey, resized
     result = subprocess.run(

@@ -124,6 +124,7 @@ def test_status_goes_from_starting_to_training_paused_and_completed(tmp_path, st
     assert _status_threads() == []
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_status_interrupted_and_exit_status_143(tmp_path):
     run_dir = tmp_path / "run"
     process = _train_cli(run_dir)
@@ -144,6 +145,7 @@ def test_sigterm_leaves_status_interrupted_and_exit_status_143(tmp_path):
     assert status["checkpoint"] == f"step_{summary['step']:08d}" and not is_stale(status)
 
 
+@pytest.mark.slow
 def test_kill_9_leaves_a_training_status_that_info_calls_stale(tmp_path, capsys):
     run_dir = tmp_path / "run"
     process = _train_cli(run_dir)
