@@ -99,16 +99,23 @@ class Run:
         return self._source
 
     def sample(
-        self, n: int = 64, seed: int = 0, label: int | Sequence[int] | Tensor | None = None
+        self,
+        n: int = 64,
+        seed: int = 0,
+        label: int | Sequence[int] | Tensor | None = None,
+        truncation: float | None = None,
     ) -> Tensor:
         """``n`` samples from the sampler (G's moving average when the run keeps one) in eval
         mode, on the CPU; ``seed`` fixes z. A conditional GAN draws class ``label`` (an int,
         or one label per sample); without it, classes 0..K−1 in turn (one class per row of a
-        grid of ``n // K`` columns). All ``n`` at once: :meth:`sample_batches` for many."""
-        self._check_samples()
-        prior = Prior(self.config.noise.dim, self.config.noise.distribution)
+        grid of ``n // K`` columns). ``truncation`` t draws z from N(0, I) truncated to
+        |zᵢ| ≤ t (BigGAN's truncation trick, :func:`gankit.prior.truncate_`: coordinates
+        inside are those of the untruncated z, those outside are redrawn), trading variety
+        for fidelity; None gives the untruncated z. All ``n`` at once:
+        :meth:`sample_batches` for many."""
+        prior = self._prior(truncation)
         device = next(self.sampler.parameters()).device
-        z = prior.sample(n, torch.Generator().manual_seed(seed), device)
+        z = prior.sample(n, torch.Generator().manual_seed(seed), device, truncation)
         y = self.labels_for(n, label, device)
         return self._generate(z, y)
 
@@ -118,19 +125,21 @@ class Run:
         seed: int = 0,
         label: int | Sequence[int] | Tensor | None = None,
         batch_size: int | None = None,
+        truncation: float | None = None,
     ) -> Iterator[Tensor]:
         """:meth:`sample` of ``n`` as batches of at most ``batch_size`` (default
         :meth:`sample_batch_size`), so memory holds one batch at a time. z is drawn batch by
         batch from one generator seeded with ``seed``: for ``n ≤ batch_size`` the one batch
-        equals ``sample(n, seed, label)``; the labels are always those ``sample(n)`` gives.
-        Arguments are checked here, before the first batch is asked for."""
-        self._check_samples()
+        equals ``sample(n, seed, label, truncation)``; the labels are always those
+        ``sample(n)`` gives. Arguments are checked here, before the first batch is asked
+        for."""
+        prior = self._prior(truncation)
         if n < 1:
             raise ConfigError(f"the number of samples must be at least 1, got {n}")
         size = self.sample_batch_size() if batch_size is None else batch_size
         if size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {size}")
-        return self._batches(n, seed, size, self._label_slices(n, label))
+        return self._batches(prior, n, seed, size, self._label_slices(n, label), truncation)
 
     def sample_batch_size(self) -> int:
         """Samples per batch of :meth:`sample_batches`: about 2²⁰ values, 1 to 8192 samples."""
@@ -138,14 +147,19 @@ class Run:
         return max(1, min(8192, 2**20 // max(1, values)))
 
     def _batches(
-        self, n: int, seed: int, size: int, labels: Callable[[int, int], Tensor | None]
+        self,
+        prior: Prior,
+        n: int,
+        seed: int,
+        size: int,
+        labels: Callable[[int, int], Tensor | None],
+        truncation: float | None,
     ) -> Iterator[Tensor]:
-        prior = Prior(self.config.noise.dim, self.config.noise.distribution)
         device = next(self.sampler.parameters()).device
         generator = torch.Generator().manual_seed(seed)
         for start in range(0, n, size):
             stop = min(n, start + size)
-            z = prior.sample(stop - start, generator, device)
+            z = prior.sample(stop - start, generator, device, truncation)
             y = labels(start, stop)
             yield self._generate(z, None if y is None else y.to(device))
 
@@ -170,12 +184,20 @@ class Run:
         with evaluating(self.sampler), torch.no_grad():
             return (self.sampler(z) if y is None else self.sampler(z, y)).cpu()
 
-    def _check_samples(self) -> None:
+    def _prior(self, truncation: float | None) -> Prior:
+        """The run's prior, after refusing a translation run (it draws no z) and a
+        ``truncation`` the prior cannot take."""
         if self.config.task.name in ("paired", "unpaired"):
             raise ConfigError(
                 f"{self.path}: a {self.config.task.name} run translates images and draws no "
                 "samples from z; use `gankit translate` (Run.translate)"
             )
+        prior = Prior(self.config.noise.dim, self.config.noise.distribution)
+        try:
+            prior.check_truncation(truncation)
+        except ConfigError as err:
+            raise ConfigError(f"{self.path}: {err}") from None
+        return prior
 
     def labels_for(
         self,
@@ -208,9 +230,11 @@ class Run:
         *,
         batch_size: int | None = None,
         progress: bool = False,
+        truncation: float | None = None,
     ) -> Path:
-        """Write ``n`` samples (of class ``label``, for a conditional GAN), replacing
-        ``path`` atomically; the samples are those of :meth:`sample_batches`.
+        """Write ``n`` samples (of class ``label``, for a conditional GAN; of z truncated
+        at ``truncation``), replacing ``path`` atomically; the samples are those of
+        :meth:`sample_batches`.
 
         ``.png``, ``.jpg``/``.jpeg`` (written as JPEG): a picture, of at most
         :attr:`PICTURE_LIMITS` samples: an image grid (a conditional grid without a label
@@ -230,7 +254,7 @@ class Run:
                 f"{repr(suffix) if suffix else 'a file without an extension'}; name a .png, "
                 ".jpg or .jpeg file (a picture) or a .npy file (the array)"
             )
-        batches = self.sample_batches(n, seed, label, batch_size)
+        batches = self.sample_batches(n, seed, label, batch_size, truncation)
         if suffix == ".npy":
             return self._write_array(path, n, batches, progress)
         kind = self.data_info.get("kind") or self.source.kind

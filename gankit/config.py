@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from gankit.augment import AUGMENTS
 from gankit.data import SOURCES
 from gankit.errors import ConfigError
 from gankit.nets import DISCRIMINATORS, GENERATORS
@@ -62,6 +63,10 @@ DiscriminatorChoice = _choice(DISCRIMINATORS)
 ObjectiveChoice = _choice(OBJECTIVES)
 OptimizerChoice = _choice(OPTIMIZERS)
 TaskChoice = _choice(TASKS)
+AugmentChoice = Annotated[
+    Union[(*(entry.options for entry in AUGMENTS), None)],  # noqa: UP007
+    Field(discriminator="name"),
+]
 
 
 class Section(BaseModel):
@@ -81,10 +86,41 @@ class NoiseOptions(Section):
 
 class EMAOptions(Section):
     """An exponential moving average of G's weights, θ̄ ← β·θ̄ + (1 − β)·θ after every G
-    step (Yazıcı et al. 2019); sampling uses it when present."""
+    step (Yazıcı et al. 2019); sampling uses it when present.
 
-    decay: float = Field(0.999, gt=0, lt=1, description="β.")
+    β is ``decay``, or comes from a half-life h in images (Karras et al. 2019, 2020):
+    β = 0.5^(B / h) for batch size B, so a step's weight in the average halves every h
+    images. With ``rampup`` r, h at step t is min(h, r·t·B) — t·B images seen before the
+    step — so early on, while G changes fast, the average forgets quickly (StyleGAN2-ADA:
+    h = 10,000 images, r = 0.05); ``decay`` β stands for h = B·ln 0.5 / ln β there. β is a
+    function of the step, so a resumed run continues the same average."""
+
+    decay: float | None = Field(
+        None, gt=0, lt=1, description="β, fixed (0.999 when half_life_images is not given)."
+    )
+    half_life_images: float | None = Field(
+        None, gt=0, description="h: β = 0.5^(train.batch_size / h), instead of decay."
+    )
+    rampup: float | None = Field(
+        None, gt=0, description="r: the half-life ramps up as min(h, r · images seen); null: off."
+    )
     start: int = Field(0, ge=0, description="Step at which the average starts as a copy of G.")
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> EMAOptions:
+        if self.decay is not None and self.half_life_images is not None:
+            raise ValueError("give decay or half_life_images, not both")
+        return self
+
+    def beta_at(self, step: int, batch_size: int) -> float:
+        """β of the update after generator step ``step`` (counted from 0)."""
+        decay = 0.999 if self.decay is None else self.decay
+        if self.half_life_images is None and self.rampup is None:
+            return decay
+        half_life = self.half_life_images or batch_size * math.log(0.5) / math.log(decay)
+        if self.rampup is not None:
+            half_life = min(half_life, self.rampup * step * batch_size)
+        return 0.5 ** (batch_size / max(half_life, 1e-8))
 
 
 class CriticWarmupOptions(Section):
@@ -213,6 +249,12 @@ class Config(Section):
         default_factory=lambda: OBJECTIVES.entry("nonsaturating").options()
     )
     regularisers: RegularisersOptions = Field(default_factory=RegularisersOptions)
+    augment: AugmentChoice = Field(
+        None,
+        description="Differentiable augmentation of real and generated images before D "
+        "(gankit.augment): diffaugment (Zhao et al. 2020) or ada (Karras et al. 2020); "
+        "off when null. Images only; sampling never augments.",
+    )
     train: TrainOptions = Field(default_factory=TrainOptions)
     log: LogOptions = Field(default_factory=LogOptions)
     samples: SampleOptions = Field(default_factory=SampleOptions)
@@ -228,6 +270,15 @@ class Config(Section):
 
             # refuses data no shipped classifier can judge
             classifier_for(self.data, self.eval.metrics)
+        return self
+
+    @model_validator(mode="after")
+    def _augment_fits(self) -> Config:
+        if self.augment is not None and not getattr(TASKS.get(self.task.name), "augments", False):
+            raise ValueError(
+                f"augment.name={self.augment.name}: task={self.task.name} does not augment "
+                "(the noise-to-sample tasks unconditional and conditional do); set augment=null"
+            )
         return self
 
     @model_validator(mode="after")
@@ -551,6 +602,8 @@ def _task_section(tree: dict) -> dict:
     if not isinstance(task, dict):
         return {**tree, "task": task}  # validation names the wrong value
     name = task.get("name", "unconditional")
+    if not isinstance(name, str):
+        return {**tree, "task": task}  # validation names the wrong value
     moved = legacy.get(LEGACY_TASK_SECTIONS.get(name, ""))
     if isinstance(moved, dict) and name in TASKS and TASKS.entry(name).options is not None:
         known = TASKS.entry(name).options.model_fields
@@ -693,6 +746,7 @@ def _describe(err: ValidationError, raw: Mapping[str, Any]) -> str:
 
 _REGISTRY_OF_SECTION = {
     "task": TASKS,
+    "augment": AUGMENTS,
     "data": SOURCES,
     "generator": GENERATORS,
     "discriminator": DISCRIMINATORS,

@@ -92,6 +92,7 @@ REGULARISERS = {
     "gradient_penalty": ("weight=5", reg.GradientPenaltyOptions(weight=5)),
     "r1": ("gamma=1", reg.GradientNormOptions(gamma=1)),
     "r2": ("gamma=2", reg.GradientNormOptions(gamma=2)),
+    "lecam": ("weight=0.1", reg.LeCamOptions(weight=0.1)),
     "consistency": ("margin=0.5", reg.ConsistencyOptions(margin=0.5)),
     "weight_clip": ("clip=0.05", reg.WeightClipOptions(clip=0.05)),
     "feature_matching": ("weight=2", reg.FeatureMatchingOptions(weight=2)),

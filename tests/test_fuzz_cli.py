@@ -89,6 +89,7 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str]:
 @example(preset="ring-2d", sets=["noise.dim=99999999999"])
 @example(preset="dcgan-digits8x8", sets=["train.batch_size=1e11", "train.g_optimizer.lr=.inf"])
 @example(preset="ring-2d", sets=["samples.count=1000000000000"])
+@example(preset="ring-2d", sets=["task.name=[]"])
 def test_any_override_ends_in_exit_0_or_one_error_line(preset, sets, capsys):
     argv = ["train", preset, "--dry-run", *[arg for s in sets for arg in ("--set", s)]]
     code, err = run_cli(argv, capsys)

@@ -82,9 +82,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 FACADE = "gankit"
 FACADE_NAMES = {"__version__"}
 
-ALLOWED_FOR_NOW: set[tuple[str, str]] = {
-    ("gankit.estimate", "gankit.train.memory"),
-}
+ALLOWED_FOR_NOW: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

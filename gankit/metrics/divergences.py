@@ -4,7 +4,8 @@ discriminators and generators are checked against.
 * f-divergences D_f(P‖Q) = ∫ q f(p/q) between 1-D or 2-D densities, by the trapezoid rule
   on a fine grid from log-densities, so that ratios of tiny densities stay finite;
 * :func:`exact_divergence`: JS, KL both ways, squared Hellinger, χ² both ways, TV and (1-D)
-  W1 between two Gaussian mixtures, e.g. the toy data sources;
+  W1 between two Gaussian mixtures, e.g. the toy data sources; χ² is infinite when one
+  mixture's tails are too heavy for the other's (:func:`chi2_tail_rate`);
 * the Wasserstein-1 distance in 1-D from the CDFs, W1 = ∫ |F_P − F_Q| dx (the quantile
   formula ∫₀¹ |F_P⁻¹(u) − F_Q⁻¹(u)| du is the same area, measured along u), and between two
   equal-size sample sets in any dimension by exact optimal transport: between uniform
@@ -31,6 +32,7 @@ _TAIL_STDS = 10.0  # mixture grids reach 10σ beyond the outermost means
 _POINTS_PER_STD_1D = 40
 _MAX_POINTS_1D = 400_001
 _MAX_POINTS_PER_AXIS_2D = 2_001
+_CHI2_TAIL_LOG = 46.0  # χ² grids reach where log(p²/q) has fallen by 46 (e^−46 ≈ 1e−20)
 
 
 def gaussian_log_density(x: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -128,15 +130,17 @@ def exact_divergence(p: GaussianMixture, q: GaussianMixture, divergence: str) ->
     * ``js``: JS(P‖Q) = ½KL(P‖M) + ½KL(Q‖M), M = (P + Q)/2, in nats, so 0 ≤ JS ≤ log 2;
     * ``kl``, ``reverse_kl``: KL(P‖Q) and KL(Q‖P);
     * ``hellinger``: the squared Hellinger distance ∫ (√p − √q)² (≤ 2, no ½ in front);
-    * ``pearson``, ``neyman``: χ²(P‖Q) = ∫ (p − q)²/q and ∫ (p − q)²/p;
+    * ``pearson``, ``neyman``: χ²(P‖Q) = ∫ (p − q)²/q and ∫ (p − q)²/p, inf where the tails
+      make them diverge (:func:`chi2_tail_rate` ≤ 0);
     * ``tv``: ½∫ |p − q| (≤ 1);
     * ``w1``: the Wasserstein-1 distance, 1-D only: ∫ |F_P − F_Q| dx from the mixture CDFs.
 
     Each integrand is written from log p and log q (never the ratio p/q, which overflows
     where q underflows) and integrated by the trapezoid rule on a grid reaching 10σ past
     the outermost means, with a spacing of at most σ_min/40 in 1-D (at most 2,001 points
-    per axis in 2-D). The rule is then accurate to far below 1e-6 for smooth integrands,
-    and to about 1e-5 for TV, whose integrand ½|p − q| has a kink where p = q.
+    per axis in 2-D), and for χ² far enough that p²/q (q²/p) has fallen below e^−46 of its
+    peak. The rule is then accurate to far below 1e-6 for smooth integrands, and to about
+    1e-5 for TV, whose integrand ½|p − q| has a kink where p = q.
     """
     if divergence not in EXACT_DIVERGENCES:
         raise ValueError(
@@ -147,7 +151,13 @@ def exact_divergence(p: GaussianMixture, q: GaussianMixture, divergence: str) ->
             f"exact divergences need two 1-D or two 2-D mixtures, got dimensions "
             f"{p.shape[0]} and {q.shape[0]}"
         )
-    axes = _mixture_axes(p, q)
+    reach = 0.0
+    if divergence in ("pearson", "neyman"):
+        rate = chi2_tail_rate(p, q) if divergence == "pearson" else chi2_tail_rate(q, p)
+        if rate <= 0:
+            return math.inf
+        reach = math.sqrt(_CHI2_TAIL_LOG / rate)
+    axes = _mixture_axes(p, q, reach)
     if divergence == "w1":
         if len(axes) != 1:
             raise ValueError(
@@ -202,9 +212,30 @@ def exact_reference(p: object, q: object, divergence: str) -> float | None:
     return exact_divergence(p, q, divergence)
 
 
-def _mixture_axes(p: GaussianMixture, q: GaussianMixture) -> list[np.ndarray]:
-    """One grid per dimension covering both mixtures to 10σ, fine enough for the narrowest
-    component."""
+def chi2_tail_rate(p: GaussianMixture, q: GaussianMixture) -> float:
+    """c such that log(p²/q) falls like −c·t² along the slowest ray x = t·u, t → ∞:
+    c = min over unit u of [a_P(u) − a_Q(u)/2], a(u) = min over components of Σᵢ uᵢ²/σᵢ²
+    (the slowest-falling component dominates a mixture's tail). ∫ p²/q, so Pearson χ²(P‖Q),
+    is finite when c > 0 and infinite when c < 0 (c = 0: the quadratic terms cancel and the
+    linear ones diverge on one side); in 1-D c > 0 ⇔ σ_P,max² < 2σ_Q,max². 2-D directions
+    are taken every 0.05°; a c within rounding error of 0 is 0."""
+    inv_p = 1.0 / p.component_stds.numpy() ** 2  # (K, d)
+    inv_q = 1.0 / q.component_stds.numpy() ** 2
+    if inv_p.shape[1] == 1:
+        directions = np.ones((1, 1))
+    else:
+        angles = np.linspace(0.0, math.pi, 3_601)
+        directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    squared = directions**2  # (U, d)
+    a_p = (squared @ inv_p.T).min(axis=1)
+    a_q = (squared @ inv_q.T).min(axis=1)
+    rate = float((a_p - a_q / 2).min())
+    return 0.0 if abs(rate) <= 1e-12 * float(inv_p.max() + inv_q.max()) else rate
+
+
+def _mixture_axes(p: GaussianMixture, q: GaussianMixture, reach: float = 0.0) -> list[np.ndarray]:
+    """One grid per dimension covering both mixtures to 10σ (and to ``reach`` beyond the
+    outermost means), fine enough for the narrowest component."""
     means = torch.cat([p.modes, q.modes]).numpy()
     stds = torch.cat([p.component_stds, q.component_stds]).numpy()
     dims = means.shape[1]
@@ -212,6 +243,8 @@ def _mixture_axes(p: GaussianMixture, q: GaussianMixture) -> list[np.ndarray]:
     for axis in range(dims):
         lo = float((means[:, axis] - _TAIL_STDS * stds[:, axis]).min())
         hi = float((means[:, axis] + _TAIL_STDS * stds[:, axis]).max())
+        lo = min(lo, float(means[:, axis].min()) - reach)
+        hi = max(hi, float(means[:, axis].max()) + reach)
         wanted = int(math.ceil((hi - lo) / float(stds[:, axis].min()) * _POINTS_PER_STD_1D)) + 1
         limit = _MAX_POINTS_1D if dims == 1 else _MAX_POINTS_PER_AXIS_2D
         axes.append(np.linspace(lo, hi, min(max(wanted, 2_001), limit)))

@@ -47,6 +47,12 @@ from gankit.nets.mlp import (
 )
 from gankit.nets.patchgan import PatchDiscriminator, PatchDiscriminatorOptions
 from gankit.nets.registry import DISCRIMINATORS, GENERATORS, NetError, NetOptions
+from gankit.nets.residual import (
+    ResidualDiscriminator,
+    ResidualDiscriminatorOptions,
+    ResidualGenerator,
+    ResidualGeneratorOptions,
+)
 from gankit.nets.resnet_generator import ResnetGenerator, ResnetGeneratorOptions
 from gankit.nets.unet import UNetGenerator, UNetGeneratorOptions
 from gankit.registry import Entry, Registry
@@ -141,6 +147,10 @@ __all__ = [
     "PATCH_DISCRIMINATORS",
     "PatchDiscriminator",
     "PatchDiscriminatorOptions",
+    "ResidualDiscriminator",
+    "ResidualDiscriminatorOptions",
+    "ResidualGenerator",
+    "ResidualGeneratorOptions",
     "ResnetGenerator",
     "ResnetGeneratorOptions",
     "TRANSLATORS",

@@ -3,7 +3,9 @@
 The label enters as a one-hot vector or a learned embedding e(y) of ``embed_dim`` values:
 
 * G(z, y) = G₀([z, e(y)]): the unconditional generator G₀ reads the concatenation (for
-  DCGAN this is "concatenated to z", for an MLP its input);
+  DCGAN this is "concatenated to z", for an MLP its input); a G₀ with class-conditional
+  BatchNorm (the residual generator, BigGAN-style) also takes e(y) for the gains and
+  biases of its BatchNorms, G₀([z, e(y)], e(y));
 * D(x, y), ``concat``: the unconditional discriminator D₀ reads x joined with e(y) — as
   extra input features for points (MLP), as e(y) broadcast to extra input channels for
   images (DCGAN);
@@ -65,15 +67,24 @@ def check_labels(y: Tensor, classes: int) -> None:
 
 
 class ConditionalGenerator(nn.Module):
-    """G(z, y) = G₀([z, e(y)]); ``base`` was built for inputs of z_dim + embedding.dim."""
+    """G(z, y) = G₀([z, e(y)]); ``base`` was built for inputs of z_dim + embedding.dim.
+
+    A ``base`` with a ``condition_on(dim)`` method (the residual generator) is asked to
+    condition its normalisation on e(y) too; when it agrees (it has BatchNorm), G(z, y) =
+    G₀([z, e(y)], e(y)) (conditional BatchNorm, de Vries et al. 2017; BigGAN, Brock et
+    al. 2019)."""
 
     def __init__(self, base: nn.Module, embedding: LabelEmbedding) -> None:
         super().__init__()
         self.base = base
         self.embedding = embedding
+        condition_on = getattr(base, "condition_on", None)
+        self.conditional_norm = bool(condition_on is not None and condition_on(embedding.dim))
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
-        return self.base(torch.cat([z, self.embedding(y).to(z.dtype)], dim=1))
+        e = self.embedding(y).to(z.dtype)  # (B, dim)
+        joined = torch.cat([z, e], dim=1)
+        return self.base(joined, e) if self.conditional_norm else self.base(joined)
 
 
 class ConditionalDiscriminator(nn.Module):

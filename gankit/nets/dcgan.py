@@ -56,10 +56,11 @@ class DCGANDiscriminatorOptions(NetOptions):
     )
 
 
-def dcgan_layout(size: int) -> tuple[int, int]:
+def dcgan_layout(size: int, network: str = "dcgan") -> tuple[int, int]:
     """Split an image size into ``(b, n)`` with size = b·2^n, integer 4 ≤ b < 8 and n ≥ 1.
 
-    n = floor(log2(size / 4)); e.g. 28 → (7, 2), 32 → (4, 3), 64 → (4, 4)."""
+    n = floor(log2(size / 4)); e.g. 28 → (7, 2), 32 → (4, 3), 64 → (4, 4). The error for
+    another size names ``network``, the convolutional net that needs the layout."""
     if size >= 8:
         n = (size // 4).bit_length() - 1
         if size % (1 << n) == 0:
@@ -69,7 +70,7 @@ def dcgan_layout(size: int) -> tuple[int, int]:
     above = next(s for s in _valid_sizes(2 * max(size, 8)) if s > size)
     nearest = ", ".join(str(s) for s in [*below[-1:], above])
     raise NetError(
-        f"image size {size} cannot be built by dcgan: sizes are b·2^n with 4 ≤ b < 8 and "
+        f"image size {size} cannot be built by {network}: sizes are b·2^n with 4 ≤ b < 8 and "
         f"n ≥ 1 ({', '.join(map(str, shown))}, …); nearest: {nearest}"
     )
 
@@ -79,18 +80,20 @@ def _valid_sizes(limit: int) -> list[int]:
     return sorted(s for s in sizes if s <= limit)
 
 
-def _image_layout(shape: tuple[int, ...], role: str) -> tuple[int, int, int]:
-    """``(channels, b, n)`` of a square image shape, or a NetError naming ``{role}.name``."""
+def image_layout(shape: tuple[int, ...], role: str, network: str = "dcgan") -> tuple[int, int, int]:
+    """``(channels, b, n)`` of a square image shape (see :func:`dcgan_layout`), or a
+    NetError naming ``{role}.name={network}``."""
     if len(shape) != 3 or shape[1] != shape[2]:
         what = {1: "points", 3: "images"}.get(len(shape), "data")
         raise NetError(
-            f"{role}.name=dcgan needs square images (C, H, W), but the data gives {what} of "
-            f"shape {shape}; use {role}.name=mlp"
+            f"{role}.name={network} needs square images (C, H, W), but the data gives {what} "
+            f"of shape {shape}; use {role}.name=mlp"
         )
-    return (shape[0], *dcgan_layout(shape[1]))
+    return (shape[0], *dcgan_layout(shape[1], network))
 
 
-def _check_norm(norm: str, role: str, allowed: tuple[str, ...]) -> None:
+def check_norm(norm: str, role: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a ``{role}.norm`` outside ``allowed``, naming the allowed values."""
     if norm not in allowed:
         raise NetError(f"{role}.norm={norm!r} is not one of: {', '.join(allowed)}")
 
@@ -143,8 +146,8 @@ class DCGANGenerator(nn.Module):
         super().__init__()
         self.z_dim = z_dim
         self.out_shape = tuple(out_shape)
-        image_channels, b, n = _image_layout(self.out_shape, "generator")
-        _check_norm(norm, "generator", ("batch", "none"))
+        image_channels, b, n = image_layout(self.out_shape, "generator")
+        check_norm(norm, "generator", ("batch", "none"))
         bias = norm != "batch"
         c = width << (n - 1)
         layers: list[nn.Module] = [
@@ -189,8 +192,8 @@ class DCGANDiscriminator(Discriminator):
         dropout: float = 0.0,
         minibatch_discrimination: MinibatchOptions | None = None,
     ) -> None:
-        image_channels, b, n = _image_layout(tuple(in_shape), "discriminator")
-        _check_norm(norm, "discriminator", ("batch", "none", "layer"))
+        image_channels, b, n = image_layout(tuple(in_shape), "discriminator")
+        check_norm(norm, "discriminator", ("batch", "none", "layer"))
         c = width
         layers: list[nn.Module] = [
             nn.Conv2d(image_channels, c, 4, 2, 1),  # (B, C, s, s) → (B, width, s/2, s/2)

@@ -116,3 +116,49 @@ class HistoricalAverage:
         self.count = int(state["count"])
         for name, mean in self.means.items():
             mean.copy_(state[f"mean.{name}"])
+
+
+def lecam_penalty(
+    real_logits: Tensor,
+    fake_logits: Tensor,
+    anchor_real: Tensor,
+    anchor_fake: Tensor,
+    one_sided: bool = False,
+) -> Tensor:
+    """LeCam regularisation R_LC = E_x[‖D(x) − α_F‖²] + E_z[‖D(G(z)) − α_R‖²]
+    (Tseng et al. 2021, eq. 3): D's outputs on real data are pulled toward the moving
+    average α_F of its outputs on generated data, and the other way round; the anchors are
+    constants here. ``one_sided`` is the official code's E[relu(D(x) − α_F)²] +
+    E[relu(α_R − D(G(z)))²]. Averages over every element (vectors or PatchGAN maps)."""
+    real_gap = real_logits - anchor_fake.detach()
+    fake_gap = anchor_real.detach() - fake_logits
+    if one_sided:
+        real_gap, fake_gap = F.relu(real_gap), F.relu(fake_gap)
+    return real_gap.square().mean() + fake_gap.square().mean()
+
+
+class LeCamAnchors:
+    """The anchors of LeCam regularisation: α_R and α_F, exponential moving averages of D's
+    mean output on real and on generated samples, α ← decay·α + (1 − decay)·E[D(·)],
+    starting from 0 (Tseng et al. 2021, §3). Device tensors, updated without a host sync;
+    :meth:`state` / :meth:`load_state` move them into and out of a checkpoint."""
+
+    def __init__(self, decay: float, device: torch.device | str = "cpu") -> None:
+        self.decay = decay
+        self.real = torch.zeros((), device=device)
+        self.fake = torch.zeros((), device=device)
+
+    @torch.no_grad()
+    def update(self, real_logits: Tensor, fake_logits: Tensor) -> None:
+        """Fold one batch's mean outputs into the anchors."""
+        beta = self.decay
+        self.real = beta * self.real + (1 - beta) * real_logits.detach().mean().to(self.real)
+        self.fake = beta * self.fake + (1 - beta) * fake_logits.detach().mean().to(self.fake)
+
+    def state(self) -> dict[str, Tensor]:
+        return {"anchor_real": self.real, "anchor_fake": self.fake}
+
+    def load_state(self, state: dict[str, Tensor]) -> None:
+        if "anchor_real" in state:  # a run that started without LeCam keeps the fresh anchors
+            self.real = state["anchor_real"].to(self.real).clone()
+            self.fake = state["anchor_fake"].to(self.fake).clone()

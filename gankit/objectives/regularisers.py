@@ -27,9 +27,29 @@ class GradientPenaltyOptions(_Options):
 
 
 class GradientNormOptions(_Options):
-    """R1 (real data) or R2 (generated data): γ/2·E‖∇D(x)‖² (Mescheder et al. 2018)."""
+    """R1 (real data) or R2 (generated data): γ/2·E‖∇D(x)‖² (Mescheder et al. 2018).
+
+    Lazy regularisation (Karras et al. 2020, StyleGAN2 §B): with ``every`` = k > 1 the
+    penalty is computed on D updates 0, k, 2k, … only (counted over the whole run, from 0)
+    and weighted by γ·k there, so its average over updates keeps the weight γ at a k-th of
+    the cost (StyleGAN2 uses k = 16)."""
 
     gamma: float = Field(10.0, ge=0, description="γ.")
+    every: int = Field(
+        1,
+        ge=1,
+        description="k: apply on every k-th D update with weight γ·k (lazy regularisation, "
+        "StyleGAN2 uses 16); 1: every update.",
+    )
+
+    def due(self, d_update: int) -> bool:
+        """Whether D update number ``d_update`` (from 0) carries the penalty."""
+        return d_update % self.every == 0
+
+    @property
+    def weight(self) -> float:
+        """γ·k, the weight on the updates that carry the penalty."""
+        return self.gamma * self.every
 
 
 class ConsistencyOptions(_Options):
@@ -84,12 +104,34 @@ class InstanceNoiseOptions(_Options):
         return self.std * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+class LeCamOptions(_Options):
+    """LeCam regularisation (Tseng, Jiang, Liu, Yang & Yang 2021, eq. 3) on D's loss:
+
+        R_LC = E_x[‖D(x) − α_F‖²] + E_z[‖D(G(z)) − α_R‖²]
+
+    with α_R and α_F exponential moving averages of D's mean output on real and generated
+    samples, α ← decay·α + (1 − decay)·mean, from 0, updated with each D update's outputs
+    before its penalty. It keeps D's real and fake outputs from drifting apart on a small
+    data set (the paper ties it to the LeCam divergence). The anchors are checkpointed."""
+
+    weight: float = Field(
+        0.3, ge=0, description="λ (the paper tunes it per data set and model; 0.3 here)."
+    )
+    decay: float = Field(0.99, ge=0, lt=1, description="Decay of the anchors' moving averages.")
+    one_sided: bool = Field(
+        False,
+        description="The official code's variant: E[relu(D(x) − α_F)²] + E[relu(α_R − "
+        "D(G(z)))²], penalising only outputs past the other side's anchor.",
+    )
+
+
 class RegularisersOptions(_Options):
     """Penalties and tricks added to the objective; each is off unless given."""
 
     gradient_penalty: GradientPenaltyOptions | None = None
     r1: GradientNormOptions | None = None
     r2: GradientNormOptions | None = None
+    lecam: LeCamOptions | None = None
     consistency: ConsistencyOptions | None = None
     weight_clip: WeightClipOptions | None = None
     feature_matching: FeatureMatchingOptions | None = None

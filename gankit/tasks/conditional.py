@@ -67,7 +67,9 @@ class Conditional(NoiseToSamples):
                 "use pack=1 with task=conditional"
             )
         if config.generator.name == "affine":
-            raise ValueError("generator.name=affine cannot read a label: use mlp or dcgan")
+            raise ValueError(
+                "generator.name=affine cannot read a label: use mlp, dcgan or residual"
+            )
 
     def data_info(self, source: DataSource) -> dict[str, Any]:
         from gankit.errors import ConfigError

@@ -4,34 +4,44 @@
         for k steps:  sample m real x and m noise z; descend D's loss (+ its penalties)
         sample m noise z; descend G's loss (+ its penalties)
 
-Every objective and regulariser of gankit applies: gradient penalty, R1/R2, consistency
-term, weight clipping, historical averaging, feature matching, instance noise; EMA of G's
-weights is the Trainer's. D is called through ``forward`` only, and G's update leaves D's
-weights alone by stepping G's optimiser only (D's gradients from G's backward pass are
-cleared before D's next update), which stays correct when D is shared across processes.
+Every objective and regulariser of gankit applies: gradient penalty, R1/R2 (lazily every
+k-th D update), LeCam, consistency term, weight clipping, historical averaging, feature
+matching, instance noise; EMA of G's weights is the Trainer's. With ``augment:`` on, real
+and generated images are augmented (:mod:`gankit.augment`, independent draws) before every
+evaluation of D, in D's updates and in G's, so G learns through the augmentation and the
+penalties see augmented inputs (as in StyleGAN2-ADA); ADA reads its overfitting statistic
+from D's real logits of each D update, and the grids never augment. D is called through
+``forward`` only, and G's update leaves D's weights alone by stepping G's optimiser only
+(D's gradients from G's backward pass are cleared before D's next update), which stays
+correct when D is shared across processes.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+import typing
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
 
+from gankit.augment import Augment, build_augment
 from gankit.nets import build_discriminator, build_generator
 from gankit.objectives.penalties import (
     HistoricalAverage,
+    LeCamAnchors,
     clip_weights_,
     consistency_term,
     feature_matching_loss,
     gradient_norm_penalty,
     gradient_penalty,
+    lecam_penalty,
 )
 from gankit.optim import grad_norm
 from gankit.tasks.base import Task, TaskOptions
 
 if TYPE_CHECKING:
     from gankit.config import Config
+    from gankit.data import DataSource
     from gankit.train.trainer import Trainer
 
 class UnconditionalOptions(TaskOptions):
@@ -45,19 +55,29 @@ class NoiseToSamples(Task):
     regularisers, the fixed-z grid and the historical averages. The label of a sample is
     ``None`` here; :class:`~gankit.tasks.conditional.Conditional` supplies one."""
 
+    augments: ClassVar[bool] = True
+    """The step applies ``augment:`` (the config refuses the section for other tasks)."""
+
     @classmethod
     def check_config(cls, config: Config) -> None:
         from gankit.nets import PATCH_DISCRIMINATORS, TRANSLATORS
 
+        kind = _source_kind(config.data)
+        if config.augment is not None and kind not in (None, "images"):
+            raise ValueError(
+                f"augment.name={config.augment.name} augments images; data.name="
+                f"{config.data.name} gives {kind}: set augment=null or train on images"
+            )
+
         if config.generator.name in TRANSLATORS:
             raise ValueError(
                 f"generator.name={config.generator.name} does not fit task={config.task.name}: "
-                "use mlp or dcgan"
+                "use mlp, dcgan or residual"
             )
         if config.discriminator.name in PATCH_DISCRIMINATORS:
             raise ValueError(
                 f"discriminator.name={config.discriminator.name} does not fit task="
-                f"{config.task.name}: use mlp or dcgan"
+                f"{config.task.name}: use mlp, dcgan or residual"
             )
         pack = getattr(config.discriminator, "pack", 1)
         if config.train.batch_size % pack:
@@ -65,6 +85,16 @@ class NoiseToSamples(Task):
                 f"train.batch_size={config.train.batch_size} is not a multiple of "
                 f"discriminator.pack={pack}: the discriminator scores packs of {pack} samples"
             )
+
+    def data_info(self, source: DataSource) -> dict[str, Any]:
+        from gankit.errors import ConfigError
+
+        if self.config.augment is not None and source.kind != "images":
+            raise ConfigError(
+                f"augment.name={self.config.augment.name} augments images; data.name="
+                f"{self.config.data.name} gives {source.kind}: set augment=null"
+            )
+        return super().data_info(source)
 
     def build_networks(self, data: dict[str, Any]) -> dict[str, nn.Module]:
         config, shape = self.config, tuple(data["shape"])
@@ -84,6 +114,14 @@ class NoiseToSamples(Task):
             if self.config.regularisers.historical_averaging is not None
             else {}
         )
+        lecam = self.config.regularisers.lecam
+        self.lecam = LeCamAnchors(lecam.decay, engine.device) if lecam is not None else None
+        self.augment: Augment | None = (
+            build_augment(self.config.augment, tuple(engine.data_info["shape"]), engine.device)
+            if self.config.augment is not None
+            else None
+        )
+        self._d_updates: tuple[int, int] | None = None  # (generator step, D updates before it)
 
     # -- the step ------------------------------------------------------------------------
 
@@ -115,19 +153,26 @@ class NoiseToSamples(Task):
         g_optimizer, d_optimizer = state.optimizers["generator"], state.optimizers["discriminator"]
         m = self.config.train.batch_size
         noise_std = self._instance_noise_std(state.step)
+        d_steps = self.config.train.d_steps_at(state.step)
+        lazy = self._lazy_penalties()
+        first_update = self._d_updates_before(state.step) if lazy else 0
+        lazy_sums: dict[str, Tensor] = {}
 
-        for _ in range(self.config.train.d_steps_at(state.step)):
+        for i in range(d_steps):
             real, y = self.real_batch(engine, m)  # (m, *shape); labels (m,) or None
-            real = _perturb(real, noise_std)
+            real = _perturb(self._augmented(real), noise_std)
             z = engine.prior.sample(m, state.rngs["noise"], engine.device)  # (m, z_dim)
             with torch.no_grad():
-                fake = _perturb(self.generate(G, z, y), noise_std)  # (m, *shape)
+                fake = self.generate(G, z, y)  # (m, *shape)
+            fake = _perturb(self._augmented(fake), noise_std)
             D_y = self.judge(D, y)  # D(·, y): penalties see D of x alone
             real_out = D_y(real, with_features=True)
             fake_out = D_y(fake, with_features=True)
             real_logits, fake_logits = real_out.logits, fake_out.logits  # (m,) each
             d_loss = objective.d_loss(real_logits, fake_logits)
-            penalties = self._d_penalties(D_y, real, fake)
+            penalties = self._d_penalties(
+                D_y, real, fake, real_logits, fake_logits, first_update + i
+            )
             penalties.update(self.auxiliary_loss(real_out, fake_out, y))
             d_optimizer.zero_grad(set_to_none=True)
             (d_loss + sum(penalties.values())).backward()
@@ -135,9 +180,17 @@ class NoiseToSamples(Task):
             d_optimizer.step()
             if regularisers.weight_clip is not None:
                 clip_weights_(D, regularisers.weight_clip.clip)
+            if self.augment is not None:
+                self.augment.observe(real_logits, m)  # ADA: sign(D(x_real)) of this update
+            for name in lazy:
+                if name in penalties:
+                    lazy_sums[name] = lazy_sums.get(name, 0) + penalties[name].detach()
+        if lazy:
+            self._d_updates = (state.step + 1, first_update + d_steps)
 
         z = engine.prior.sample(m, state.rngs["noise"], engine.device)
-        fake_out = D_y(_perturb(self.generate(G, z, y), noise_std), with_features=True)
+        fake = _perturb(self._augmented(self.generate(G, z, y)), noise_std)
+        fake_out = D_y(fake, with_features=True)
         real_for_g = D_y(real) if objective.g_loss_needs_real else None
         g_loss = objective.g_loss(fake_out.logits, real_for_g)
         g_penalties = self._g_penalties(D_y, real, fake_out.features)
@@ -167,13 +220,51 @@ class NoiseToSamples(Task):
                 correct = (real_logits > 0).float().mean() + (fake_logits < 0).float().mean()
                 stats["d_acc"] = correct / 2
             for name, value in {**penalties, **g_penalties}.items():
-                stats[f"penalty/{name}"] = value.detach()
+                if name not in lazy:
+                    stats[f"penalty/{name}"] = value.detach()
+            for name in lazy:  # mean over this step's D updates, 0 on those without it
+                none = torch.zeros((), device=engine.device)
+                stats[f"penalty/{name}"] = lazy_sums.get(name, none) / d_steps
+            if self.lecam is not None:
+                stats["lecam/anchor_real"] = self.lecam.real.clone()
+                stats["lecam/anchor_fake"] = self.lecam.fake.clone()
+            if self.augment is not None:
+                stats.update(self.augment.stats())
             if regularisers.instance_noise is not None:
                 stats["instance_noise_std"] = torch.tensor(noise_std)
         return stats
 
-    def _d_penalties(self, D: nn.Module, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
-        """Weighted penalties on D's loss: gradient penalty, R1, R2, consistency, history."""
+    def _augmented(self, x: Tensor) -> Tensor:
+        """x augmented for D with fresh draws (x itself when ``augment`` is off)."""
+        return x if self.augment is None else self.augment(x)
+
+    def _lazy_penalties(self) -> tuple[str, ...]:
+        """The gradient-norm penalties applied lazily (``every`` > 1)."""
+        options = self.config.regularisers
+        pairs = (("r1", options.r1), ("r2", options.r2))
+        return tuple(name for name, o in pairs if o is not None and o.every > 1)
+
+    def _d_updates_before(self, step: int) -> int:
+        """D updates done before generator step ``step``, Σ_{s<step} d_steps_at(s): the run's
+        D update count that lazy regularisation keys on (derived, so a resumed run agrees)."""
+        if self._d_updates is None or self._d_updates[0] != step:
+            train = self.config.train
+            self._d_updates = (step, sum(train.d_steps_at(s) for s in range(step)))
+        return self._d_updates[1]
+
+    def _d_penalties(
+        self,
+        D: nn.Module,
+        real: Tensor,
+        fake: Tensor,
+        real_logits: Tensor,
+        fake_logits: Tensor,
+        d_update: int,
+    ) -> dict[str, Tensor]:
+        """Weighted penalties on D's loss: gradient penalty, R1 and R2 (on their due D
+        updates, with weight γ·k), LeCam, consistency, history. ``real`` and ``fake`` are
+        the (augmented) inputs D just scored, ``real_logits`` and ``fake_logits`` its
+        outputs, ``d_update`` the number of this D update in the run (from 0)."""
         options = self.config.regularisers
         out: dict[str, Tensor] = {}
         if options.gradient_penalty is not None:
@@ -181,10 +272,15 @@ class NoiseToSamples(Task):
             out["gradient_penalty"] = gp.weight * gradient_penalty(
                 D, real, fake, gp.target, gp.one_sided
             )
-        if options.r1 is not None:
-            out["r1"] = options.r1.gamma * gradient_norm_penalty(D, real)
-        if options.r2 is not None:
-            out["r2"] = options.r2.gamma * gradient_norm_penalty(D, fake)
+        if options.r1 is not None and options.r1.due(d_update):
+            out["r1"] = options.r1.weight * gradient_norm_penalty(D, real)
+        if options.r2 is not None and options.r2.due(d_update):
+            out["r2"] = options.r2.weight * gradient_norm_penalty(D, fake)
+        if options.lecam is not None and self.lecam is not None:
+            self.lecam.update(real_logits, fake_logits)
+            out["lecam"] = options.lecam.weight * lecam_penalty(
+                real_logits, fake_logits, self.lecam.real, self.lecam.fake, options.lecam.one_sided
+            )
         if options.consistency is not None:
             ct = options.consistency
             out["consistency"] = ct.weight * consistency_term(D, real, ct.feature_weight, ct.margin)
@@ -228,11 +324,16 @@ class NoiseToSamples(Task):
         return engine.sample_from(fixed["z"], fixed.get("y"))
 
     def state_dict(self) -> dict[str, Tensor]:
-        return {
+        tensors = {
             f"history.{player}.{key}": value
             for player, average in self.history.items()
             for key, value in average.state().items()
         }
+        if self.lecam is not None:
+            tensors.update({f"lecam.{k}": v for k, v in self.lecam.state().items()})
+        if self.augment is not None:
+            tensors.update(self.augment.state_dict())
+        return tensors
 
     def load_state_dict(self, tensors: dict[str, Tensor]) -> None:
         for player, average in self.history.items():
@@ -240,10 +341,33 @@ class NoiseToSamples(Task):
             average.load_state(
                 {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
             )
+        if self.lecam is not None:
+            self.lecam.load_state(
+                {k[len("lecam.") :]: v for k, v in tensors.items() if k.startswith("lecam.")}
+            )
+        if self.augment is not None:
+            self.augment.load_state_dict(tensors)
 
 
 class Unconditional(NoiseToSamples):
     """G(z) against D(x) on unlabelled images or points (Goodfellow et al. 2014)."""
+
+
+def _source_kind(data: Any) -> str | None:
+    """The kind of source (``images``, ``points``, …) the data options ``data`` build, read
+    from the return annotation of the registered factory; None when it does not say (the
+    source's kind is checked again when it is built)."""
+    from gankit.data import SOURCES
+
+    name = getattr(data, "name", None)
+    if name not in SOURCES:
+        return None
+    try:
+        returned = typing.get_type_hints(SOURCES.get(name)).get("return")
+    except Exception:  # noqa: BLE001 (an annotation that cannot be resolved says nothing)
+        return None
+    kind = getattr(returned, "kind", None)
+    return kind if isinstance(kind, str) else None
 
 
 def _perturb(x: Tensor, std: float) -> Tensor:

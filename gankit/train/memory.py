@@ -39,7 +39,6 @@ from gankit.devices import available_bytes
 
 # re-exported from its old home until gankit.estimate and gankit.data.samples import it from
 # gankit.devices
-from gankit.devices import system_available_bytes as system_available_bytes
 from gankit.errors import GankitError
 
 BYTES_PER_VALUE = 4

@@ -112,12 +112,9 @@ class Trainer:
         self.objective = build_objective(config.objective)
         if self.task.samples_from_noise:
             _check_regularisers(config, modules["discriminator"])
+        # G's moving average; its β is set before each update (train_step)
         ema = (
-            AveragedModel(
-                modules["generator"],
-                multi_avg_fn=get_ema_multi_avg_fn(config.train.ema.decay),
-                use_buffers=True,
-            )
+            AveragedModel(modules["generator"], use_buffers=True)
             if config.train.ema is not None
             else None
         )
@@ -340,6 +337,10 @@ class Trainer:
         self.task.after_generator_step(self)
         ema = self.config.train.ema
         if self.state.ema is not None and ema is not None and self.step >= ema.start:
+            # θ̄ ← β·θ̄ + (1 − β)·θ (a copy of G at the first update), β a function of the
+            # step (EMAOptions.beta_at: fixed, or a half-life in images with its ramp-up)
+            beta = ema.beta_at(self.step, self.config.train.batch_size)
+            self.state.ema.multi_avg_fn = get_ema_multi_avg_fn(beta)
             self.state.ema.update_parameters(self.generator)
         return stats
 

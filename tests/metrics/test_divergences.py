@@ -10,6 +10,7 @@ from scipy import stats
 from gankit.data.toy import GaussianMixture
 from gankit.metrics.divergences import (
     DEFAULT_GRID,
+    chi2_tail_rate,
     closest_gaussian,
     exact_divergence,
     exact_reference,
@@ -143,3 +144,42 @@ def test_exact_divergence_refuses_what_it_cannot_compute():
         exact_divergence(_gaussian(0.0), _gaussian(1.0, 0.0), "kl")
     assert exact_reference(_gaussian(0.0, 0.0), _gaussian(1.0, 0.0), "w1") is None
     assert exact_reference(torch.zeros(3, 1), _gaussian(1.0), "js") is None
+
+
+def _chi2_gaussians(m1, s1, m2, s2):
+    """Pearson χ²(N(m1, s1²)‖N(m2, s2²)) = ∫ p²/q − 1, finite for s1² < 2·s2²."""
+    v = 2 * s2**2 - s1**2
+    return s2**2 / (s1 * math.sqrt(v)) * math.exp((m1 - m2) ** 2 / v) - 1
+
+
+def test_chi_square_between_mixtures_is_infinite_exactly_when_the_tails_make_it_so():
+    """∫ p²/q diverges when σ_P² ≥ 2σ_Q² (the widest components decide); close to that edge
+    the grid reaches further, so the finite values still match the closed form."""
+    p = _gaussian(0.0)
+    assert exact_divergence(p, _gaussian(1.3, std=0.6), "pearson") == math.inf
+    assert exact_divergence(p, _gaussian(0.0, std=math.sqrt(0.5)), "pearson") == math.inf
+    assert exact_divergence(_gaussian(1.3, std=0.6), p, "neyman") == math.inf
+    for m2, s2 in [(0.6, 1.2), (0.5, 0.75), (-0.3, 0.73)]:
+        closed = _chi2_gaussians(0.0, 1.0, m2, s2)
+        assert exact_divergence(p, _gaussian(m2, std=s2), "pearson") == pytest.approx(
+            closed, rel=1e-6
+        )
+        assert exact_divergence(_gaussian(m2, std=s2), p, "neyman") == pytest.approx(
+            closed, rel=1e-6
+        )
+    mixture = GaussianMixture([0.5, 0.5], [[-1.0], [1.2]], [0.7, 0.8])
+    assert chi2_tail_rate(mixture, _gaussian(0.0, std=0.56)) < 0  # 0.8² ≥ 2·0.56²
+    assert exact_divergence(mixture, _gaussian(0.0, std=0.56), "pearson") == math.inf
+    assert math.isfinite(exact_divergence(mixture, _gaussian(0.0, std=0.6), "pearson"))
+
+
+def test_chi_square_in_2d_is_the_product_of_its_axes():
+    """For product Gaussians 1 + χ² factorises over the coordinates; one narrow axis of Q
+    (σ_Q² ≤ σ_P²/2 along it) is enough to make it infinite."""
+    p = GaussianMixture([1.0], [[0.0, 0.0]], [[1.0, 1.0]])
+    q = GaussianMixture([1.0], [[0.5, 0.5]], [[1.3, 0.75]])
+    closed = (1 + _chi2_gaussians(0, 1, 0.5, 1.3)) * (1 + _chi2_gaussians(0, 1, 0.5, 0.75)) - 1
+    assert exact_divergence(p, q, "pearson") == pytest.approx(closed, rel=1e-5)
+    narrow = GaussianMixture([1.0], [[0.5, 0.5]], [[1.3, 0.7]])
+    assert chi2_tail_rate(p, narrow) < 0
+    assert exact_divergence(p, narrow, "pearson") == math.inf
