@@ -26,7 +26,12 @@ from gankit.nets.modes import evaluating
 from gankit.prior import Prior
 from gankit.train.build import build_networks
 from gankit.train.callbacks import Callback
-from gankit.train.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from gankit.train.checkpoint import (
+    CheckpointError,
+    latest_loadable,
+    list_checkpoints,
+    load_checkpoint,
+)
 from gankit.train.rundir import RunDir, run_name
 from gankit.train.trainer import Trainer
 from gankit.viz import save_samples
@@ -442,13 +447,8 @@ def load(run_dir: str | Path, checkpoint: str | Path | None = None, device: str 
     if checkpoint is not None:
         ckpt = load_checkpoint(_checkpoint_of(run, checkpoint))
     else:
-        ckpt = None
-        for path in reversed(list_checkpoints(run.checkpoints_dir)):
-            try:
-                ckpt = load_checkpoint(path)
-                break
-            except CheckpointError as err:
-                skipped.append({"checkpoint": path.name, "reason": _short_reason(err, path)})
+        ckpt, failed = latest_loadable(run.checkpoints_dir)
+        skipped = [{"checkpoint": s.path.name, "reason": s.reason} for s in failed]
         if ckpt is None:
             why = "; ".join(f"{e['checkpoint']}: {e['reason']}" for e in skipped)
             raise CheckpointError(
@@ -508,15 +508,6 @@ def _checkpoint_of(run: RunDir, checkpoint: str | Path) -> Path:
             f"{run.checkpoints_dir}"
         )
     return path
-
-
-def _short_reason(err: CheckpointError, path: Path) -> str:
-    """``err``'s message without the checkpoint's own path in front."""
-    message = str(err)
-    for prefix in (f"{path}: ", f"{path}/"):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    return message
 
 
 def _run_of(trainer: Trainer, status: str) -> Run:

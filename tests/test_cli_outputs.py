@@ -243,15 +243,30 @@ def test_sample_refuses_outputs_it_cannot_write(ring, tmp_path, capsys, output, 
     assert snapshot(tmp_path) == before and not (tmp_path / "new-folder").exists()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_sample_into_a_read_only_folder_is_one_line(ring, tmp_path, capsys):
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """An empty folder nobody may write into: a read-only bind mount as root (root ignores
+    permission bits), ``chmod 555`` otherwise."""
     folder = tmp_path / "ro"
     folder.mkdir()
-    folder.chmod(0o555)
-    try:
-        refused(capsys, "sample", ring, "-o", folder / "x.png", contains=(str(folder / "x.png"),))
-    finally:
+    if os.geteuid() == 0:
+        bound = subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)])
+        if bound.returncode != 0:
+            pytest.skip("cannot bind-mount read-only here")
+        yield folder
+        subprocess.run(["umount", str(folder)], check=False)
+    else:
+        folder.chmod(0o555)
+        yield folder
         folder.chmod(0o755)
+
+
+def test_sample_into_a_read_only_folder_is_one_line(ring, read_only_folder, capsys):
+    target = read_only_folder / "x.png"
+    line = refused(capsys, "sample", ring, "-o", target)
+    assert str(target) in line
+    assert "Read-only file system" in line or "Permission denied" in line
+    assert list(read_only_folder.iterdir()) == []
 
 
 def test_sample_writes_jpg_as_jpeg_and_refuses_a_huge_picture(ring, tmp_path, capsys):

@@ -311,7 +311,7 @@ def test_a_malformed_state_json_falls_back_to_the_previous_checkpoint(
 
     checkpoint, skipped = latest_loadable(run_dir / "checkpoints")
     assert checkpoint.step == 10 and len(skipped) == 1
-    assert "step_00000020" in skipped[0]
+    assert skipped[0].path.name == "step_00000020" and skipped[0].reason
     capsys.readouterr()
     assert main(["sample", str(run_dir), "-n", "16", "-o", str(tmp_path / "s.npy")]) == 0
     assert "step_00000020" in capsys.readouterr().err  # the skipped one is named

@@ -7,6 +7,7 @@ does for networks).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import torch
@@ -24,7 +25,7 @@ class AugmentOptions(BaseModel):
     name: str
 
 
-class Augment:
+class Augment(ABC):
     """A differentiable augmentation of the images D sees in training.
 
     The step calls it on every batch of real and generated images before every evaluation
@@ -43,12 +44,13 @@ class Augment:
         self.shape = tuple(shape)
         self.device = torch.device(device)
 
+    @abstractmethod
     def __call__(self, x: Tensor) -> Tensor:
         """The batch ``x`` (B, C, H, W), augmented with fresh random draws."""
-        raise NotImplementedError
 
     def observe(self, real_logits: Tensor, batch_size: int) -> None:
         """D's logits on the augmented real images of one D update (``batch_size`` images)."""
+        return None  # a hook: nothing to do unless overridden
 
     def stats(self) -> dict[str, Tensor]:
         """Detached scalars for the step's statistics (e.g. ``augment_p``)."""
@@ -60,6 +62,7 @@ class Augment:
 
     def load_state_dict(self, tensors: dict[str, Tensor]) -> None:
         """Restore :meth:`state_dict` from a checkpoint's tensors (all of them: pick yours)."""
+        return None  # a hook: nothing to do unless overridden
 
 
 AUGMENTS: Registry[type[Augment]] = Registry("augmentation")

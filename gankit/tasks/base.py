@@ -18,10 +18,13 @@ The step talks to the :class:`~gankit.train.trainer.Trainer` through a small sur
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 from torch import Tensor, nn
+
+from gankit.errors import ConfigError
 
 if TYPE_CHECKING:
     from gankit.config import Config
@@ -36,7 +39,7 @@ class TaskOptions(BaseModel):
     name: str
 
 
-class Task:
+class Task(ABC):
     """One game: subclass it, set the class attributes, and override the methods.
 
     ``networks`` built by :meth:`build_networks` are trained by two optimisers: the
@@ -67,12 +70,11 @@ class Task:
     def check_config(cls, config: Config) -> None:
         """Raise ValueError naming the key and the fix when ``config`` cannot run as this
         task (called when the config is validated, before anything is built)."""
+        return None  # a hook: nothing to do unless overridden
 
     def data_info(self, source: DataSource) -> dict[str, Any]:
         """What the networks need to know of ``source`` (saved in every checkpoint); refuses
         a source of a kind the task does not train on."""
-        from gankit.errors import ConfigError
-
         if source.kind not in self.data_kinds:
             raise ConfigError(
                 f"task={self.options.name} needs data of kind {' or '.join(self.data_kinds)}"
@@ -85,24 +87,26 @@ class Task:
             "input_shape": None,
         }
 
+    @abstractmethod
     def build_networks(self, data: dict[str, Any]) -> dict[str, nn.Module]:
         """The networks on the CPU, initialised from torch's global RNG."""
-        raise NotImplementedError
 
     def setup(self, engine: Trainer) -> None:
         """Prepare what the step and the grid need once the networks exist (fixed inputs,
         pools, running averages)."""
+        return None  # a hook: nothing to do unless overridden
 
+    @abstractmethod
     def step(self, engine: Trainer) -> dict[str, Tensor]:
         """One training iteration; detached scalar statistics (no host sync)."""
-        raise NotImplementedError
 
     def after_generator_step(self, engine: Trainer) -> None:
         """Fold this step into running averages that the task keeps."""
+        return None  # a hook: nothing to do unless overridden
 
+    @abstractmethod
     def sample_grid(self, engine: Trainer) -> Tensor:
         """What the sample grids show, in eval mode."""
-        raise NotImplementedError
 
     def state_dict(self) -> dict[str, Tensor]:
         """Extra tensors to checkpoint, by name."""
@@ -110,6 +114,7 @@ class Task:
 
     def load_state_dict(self, tensors: dict[str, Tensor]) -> None:
         """Restore :meth:`state_dict` from a checkpoint's tensors (all of them: pick yours)."""
+        return None  # a hook: nothing to do unless overridden
 
 def parameters(*modules: nn.Module | None) -> list[nn.Parameter]:
     """The parameters of every module given (None skipped), in order."""

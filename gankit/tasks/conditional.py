@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
+from gankit.errors import ConfigError
 from gankit.nets import build_discriminator, build_generator
 from gankit.nets.conditional import (
     ConditionalDiscriminator,
@@ -72,8 +73,6 @@ class Conditional(NoiseToSamples):
             )
 
     def data_info(self, source: DataSource) -> dict[str, Any]:
-        from gankit.errors import ConfigError
-
         if source.classes < 2:
             raise ConfigError(
                 f"task=conditional needs data with at least 2 class labels; data.name="

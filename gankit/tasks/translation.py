@@ -3,6 +3,7 @@ fixed inputs shown as rows of three images, and evaluation against held-out targ
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
@@ -60,9 +61,9 @@ class Translation(Task):
         input_shape = getattr(source, "input_shape", None) or getattr(source, "shape_a", None)
         return {**info, "input_shape": list(input_shape)}
 
+    @abstractmethod
     def grid_rows(self, engine: Trainer) -> list[tuple[Tensor, ...]]:
         """Rows of three images for the run's fixed inputs."""
-        raise NotImplementedError
 
     @torch.no_grad()
     def sample_grid(self, engine: Trainer) -> Tensor:

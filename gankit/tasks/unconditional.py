@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from gankit.augment import Augment, build_augment
+from gankit.errors import ConfigError
 from gankit.nets import build_discriminator, build_generator
 from gankit.objectives.penalties import (
     HistoricalAverage,
@@ -42,6 +43,7 @@ from gankit.tasks.base import Task, TaskOptions
 if TYPE_CHECKING:
     from gankit.config import Config
     from gankit.data import DataSource
+    from gankit.objectives.regularisers import RegularisersOptions
     from gankit.train.trainer import Trainer
 
 class UnconditionalOptions(TaskOptions):
@@ -87,8 +89,6 @@ class NoiseToSamples(Task):
             )
 
     def data_info(self, source: DataSource) -> dict[str, Any]:
-        from gankit.errors import ConfigError
-
         if self.config.augment is not None and source.kind != "images":
             raise ConfigError(
                 f"augment.name={self.config.augment.name} augments images; data.name="
@@ -106,6 +106,7 @@ class NoiseToSamples(Task):
 
     def setup(self, engine: Trainer) -> None:
         networks = engine.state.networks
+        _check_regularisers(self.config.regularisers, networks["discriminator"])
         self.history = (
             {
                 player: HistoricalAverage(networks[player])
@@ -373,3 +374,21 @@ def _source_kind(data: Any) -> str | None:
 def _perturb(x: Tensor, std: float) -> Tensor:
     """x + N(0, std²) noise (instance noise); x itself when std is 0."""
     return x + std * torch.randn_like(x) if std > 0 else x
+
+
+def _check_regularisers(options: RegularisersOptions, discriminator: nn.Module) -> None:
+    """Refuse regularisers that cannot work with this discriminator, naming the fix."""
+    batch_norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+    has_batch_norm = any(isinstance(m, batch_norms) for m in discriminator.modules())
+    if has_batch_norm and (options.gradient_penalty or options.r1 or options.r2):
+        raise ConfigError(
+            "gradient penalties need a critic without BatchNorm (its gradient w.r.t. one "
+            "input depends on the whole batch): set discriminator.norm=layer or none"
+        )
+    if options.consistency is not None and not any(
+        isinstance(m, nn.Dropout) and m.p > 0 for m in discriminator.modules()
+    ):
+        raise ConfigError(
+            "regularisers.consistency needs dropout in the discriminator: set "
+            "discriminator.dropout (Wei et al. 2018 use 0.5)"
+        )

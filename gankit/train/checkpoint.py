@@ -24,7 +24,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from safetensors import SafetensorError
@@ -232,15 +232,32 @@ def list_checkpoints(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name)
 
 
-def latest_loadable(directory: Path) -> tuple[Checkpoint | None, list[str]]:
-    """The newest checkpoint that loads, and a message for each newer one that did not."""
+class Skipped(NamedTuple):
+    """A checkpoint that did not load, and why (the message without its path)."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def latest_loadable(directory: Path) -> tuple[Checkpoint | None, list[Skipped]]:
+    """The newest checkpoint that loads, and each newer one that did not, newest first."""
     skipped = []
     for path in reversed(list_checkpoints(directory)):
         try:
             return load_checkpoint(path), skipped
         except CheckpointError as err:
-            skipped.append(str(err))
+            skipped.append(Skipped(path, _without_path(str(err), path)))
     return None, skipped
+
+
+def _without_path(message: str, path: Path) -> str:
+    for prefix in (f"{path}: ", f"{path}/"):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 def prune_checkpoints(directory: Path, keep: int) -> None:

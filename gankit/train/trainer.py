@@ -110,8 +110,6 @@ class Trainer:
         built = networks if networks is not None else self.task.build_networks(self.data_info)
         modules = {name: m.to(self.device, memory_format=layout) for name, m in built.items()}
         self.objective = build_objective(config.objective)
-        if self.task.samples_from_noise:
-            _check_regularisers(config, modules["discriminator"])
         # G's moving average; its β is set before each update (train_step)
         ema = (
             AveragedModel(modules["generator"], use_buffers=True)
@@ -257,8 +255,8 @@ class Trainer:
         **kwargs: Any,
     ) -> Trainer:
         checkpoint, skipped = latest_loadable(run.checkpoints_dir)
-        for reason in skipped:
-            print(f"warning: skipping unloadable checkpoint: {reason}", file=sys.stderr)
+        for failed in skipped:
+            print(f"warning: skipping unloadable checkpoint: {failed}", file=sys.stderr)
         if checkpoint is None:
             raise CheckpointError(f"{run.path}: no loadable checkpoint to resume from")
         saved = validate(checkpoint.state["config"])
@@ -488,8 +486,9 @@ class Trainer:
             )
 
     def _write_summary(self, status: str) -> None:
-        training = self.run.read_metrics(["train"])
-        evaluations = self.run.read_metrics(["eval"])
+        records = self.run.read_metrics()
+        training = [r for r in records if r["kind"] == "train"]
+        evaluations = [r for r in records if r["kind"] == "eval"]
         saved = list_checkpoints(self.run.checkpoints_dir)
         summary = {
             "status": status,
@@ -505,25 +504,6 @@ class Trainer:
             "checkpoint": str(saved[-1]) if saved else None,
         }
         write_json_atomic(self.run.summary_path, summary)
-
-
-def _check_regularisers(config: Config, discriminator: nn.Module) -> None:
-    """Refuse regularisers that cannot work with this discriminator, naming the fix."""
-    options = config.regularisers
-    batch_norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
-    has_batch_norm = any(isinstance(m, batch_norms) for m in discriminator.modules())
-    if has_batch_norm and (options.gradient_penalty or options.r1 or options.r2):
-        raise ConfigError(
-            "gradient penalties need a critic without BatchNorm (its gradient w.r.t. one "
-            "input depends on the whole batch): set discriminator.norm=layer or none"
-        )
-    if options.consistency is not None and not any(
-        isinstance(m, nn.Dropout) and m.p > 0 for m in discriminator.modules()
-    ):
-        raise ConfigError(
-            "regularisers.consistency needs dropout in the discriminator: set "
-            "discriminator.dropout (Wei et al. 2018 use 0.5)"
-        )
 
 
 def _changed_keys(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:
