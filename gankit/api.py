@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel
 from tqdm.auto import tqdm
 
-from gankit.config import Config, ConfigError, resolve, validate
+from gankit.config import Config, ConfigError, resolve, validate, warn_inert
 from gankit.data import DataSource, build_source
 from gankit.errors import GankitError
 from gankit.files import OutputError, check_output, write_atomic
@@ -32,9 +32,15 @@ from gankit.train.checkpoint import (
     list_checkpoints,
     load_checkpoint,
 )
-from gankit.train.rundir import RunDir, run_name
+from gankit.train.rundir import RunDir, data_label, run_name
 from gankit.train.trainer import Trainer
 from gankit.viz import save_samples
+
+_NAMES_SHOWN = 20  # class names listed in an error, then "and N more"
+
+
+Label = int | str | Sequence[int | str] | Tensor | None
+"""The class(es) a conditional run draws: an index 0..K−1 or a class name, or one per sample."""
 
 
 class Run:
@@ -74,7 +80,8 @@ class Run:
         self.generator_ba = generator_ba
         """CycleGAN's generator from domain B to A (``generator`` maps A to B)."""
         self.data_info = data_info or {}
-        """What the networks know of the data: kind, shape, classes, input_shape."""
+        """What the networks know of the data: kind, shape, classes (and their
+        class_names), input_shape."""
         self.checkpoint = checkpoint
         """The checkpoint folder the networks were read from, or, for the Run that
         :func:`train` or :func:`resume` returns, the one they were saved to."""
@@ -98,37 +105,55 @@ class Run:
 
     @property
     def source(self) -> DataSource:
-        """The run's real data source (built on first use)."""
+        """The run's real data source (built on first use), at the size the run trained at."""
         if self._source is None:
-            self._source = build_source(self.config.data)
+            self._source = build_source(self.config.data.at_shape(self.data_info.get("shape")))
         return self._source
 
     def sample(
         self,
         n: int = 64,
         seed: int = 0,
-        label: int | Sequence[int] | Tensor | None = None,
+        label: Label = None,
         truncation: float | None = None,
     ) -> Tensor:
         """``n`` samples from the sampler (G's moving average when the run keeps one) in eval
-        mode, on the CPU; ``seed`` fixes z. A conditional GAN draws class ``label`` (an int,
-        or one label per sample); without it, classes 0..K−1 in turn (one class per row of a
-        grid of ``n // K`` columns). ``truncation`` t draws z from N(0, I) truncated to
-        |zᵢ| ≤ t (BigGAN's truncation trick, :func:`gankit.prior.truncate_`: coordinates
-        inside are those of the untruncated z, those outside are redrawn), trading variety
-        for fidelity; None gives the untruncated z. All ``n`` at once:
-        :meth:`sample_batches` for many."""
+        mode, on the CPU; ``seed`` fixes z. A conditional GAN draws class ``label`` (an
+        index or a class name, or one per sample); without it, classes 0..K−1 in turn (one
+        class per row of a grid of ``n // K`` columns). ``truncation`` t draws z from
+        N(0, I) truncated to |zᵢ| ≤ t (BigGAN's truncation trick,
+        :func:`gankit.prior.truncate_`: coordinates inside are those of the untruncated z,
+        those outside are redrawn), trading variety for fidelity; None gives the
+        untruncated z. All ``n`` at once: :meth:`sample_batches` for many."""
+        return self.generate(self.latents(n, seed, truncation), label)
+
+    def latents(self, n: int = 64, seed: int = 0, truncation: float | None = None) -> Tensor:
+        """The z ``(n, noise.dim)`` (CPU, float32) that :meth:`sample` with these arguments
+        feeds G: ``sample(n, seed, label, truncation)`` is
+        ``generate(latents(n, seed, truncation), label)``."""
         prior = self._prior(truncation)
+        return prior.sample(n, torch.Generator().manual_seed(seed), "cpu", truncation)
+
+    def generate(self, z: Tensor, label: Label = None) -> Tensor:
+        """G(z) (of class ``label`` for a conditional GAN, as :meth:`labels_for` gives
+        them) from given latent vectors ``z`` ``(n, noise.dim)``, by the sampler in eval
+        mode, on the CPU."""
+        self._prior(None)  # refuses a translation run
+        dim = self.config.noise.dim
+        if z.ndim != 2 or z.shape[1] != dim or not z.is_floating_point():
+            raise ConfigError(
+                f"{self.path}: z must be floating-point vectors (n, {dim}), got {z.dtype} "
+                f"{tuple(z.shape)}"
+            )
         device = next(self.sampler.parameters()).device
-        z = prior.sample(n, torch.Generator().manual_seed(seed), device, truncation)
-        y = self.labels_for(n, label, device)
-        return self._generate(z, y)
+        y = self.labels_for(len(z), label, device)
+        return self._generate(z.to(device, torch.float32), y)
 
     def sample_batches(
         self,
         n: int,
         seed: int = 0,
-        label: int | Sequence[int] | Tensor | None = None,
+        label: Label = None,
         batch_size: int | None = None,
         truncation: float | None = None,
     ) -> Iterator[Tensor]:
@@ -168,14 +193,13 @@ class Run:
             y = labels(start, stop)
             yield self._generate(z, None if y is None else y.to(device))
 
-    def _label_slices(
-        self, n: int, label: int | Sequence[int] | Tensor | None
-    ) -> Callable[[int, int], Tensor | None]:
+    def _label_slices(self, n: int, label: Label) -> Callable[[int, int], Tensor | None]:
         """Labels of samples ``start:stop`` of ``n`` (as :meth:`labels_for` gives them),
         without holding all ``n`` when none or one class is asked for."""
         if not self.classes:
             self.labels_for(1, label)  # refuses a label
             return lambda start, stop: None
+        label = self._indices(label)
         if label is None:
             per_class = max(1, n // self.classes)
             return lambda start, stop: (torch.arange(start, stop) // per_class) % self.classes
@@ -207,15 +231,16 @@ class Run:
     def labels_for(
         self,
         n: int,
-        label: int | Sequence[int] | Tensor | None = None,
+        label: Label = None,
         device: torch.device | str = "cpu",
     ) -> Tensor | None:
         """The labels :meth:`sample` gives G for ``n`` samples (None when unconditional),
-        checked against the run's classes."""
+        checked against the run's classes; class names become their indices."""
         if not self.classes:
             if label is not None:
                 raise ConfigError(f"{self.path}: an unconditional run takes no label")
             return None
+        label = self._indices(label)
         if label is None:
             per_class = max(1, n // self.classes)
             return (torch.arange(n, device=device) // per_class) % self.classes
@@ -226,12 +251,47 @@ class Run:
         check_labels(y, self.classes)
         return y
 
+    @property
+    def class_names(self) -> list[str] | None:
+        """The names of a conditional run's classes 0..K−1 (a folder's sub-folders, "0" to
+        "9" for the digit sets), from its checkpoint; None for an unconditional run or a
+        checkpoint written before names were kept."""
+        names = self.data_info.get("class_names")
+        return list(names) if names else None
+
+    def class_index(self, label: int | str) -> int:
+        """The index of class ``label``, given by index or by name; an unknown name is
+        refused, naming the classes."""
+        if not isinstance(label, str):
+            return int(label)
+        names = self.class_names
+        if names is None:
+            raise ConfigError(
+                f"{self.path}: its checkpoint stores no class names (written by an earlier "
+                f"gankit); give the label as a number 0–{self.classes - 1}, not {label!r}"
+            )
+        if label not in names:
+            shown = ", ".join(names[:_NAMES_SHOWN])
+            more = f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else ""
+            raise ConfigError(
+                f"{self.path}: no class named {label!r}; its classes are {shown}{more}"
+            )
+        return names.index(label)
+
+    def _indices(self, label: Label) -> Label:
+        """``label`` with every class name replaced by its index."""
+        if isinstance(label, str):
+            return self.class_index(label)
+        if isinstance(label, Sequence) and any(isinstance(one, str) for one in label):
+            return [self.class_index(one) for one in label]
+        return label
+
     def save_samples(
         self,
         path: str | Path,
         n: int = 64,
         seed: int = 0,
-        label: int | None = None,
+        label: int | str | None = None,
         *,
         batch_size: int | None = None,
         progress: bool = False,
@@ -273,6 +333,7 @@ class Run:
         check_output(path)
         samples = torch.cat(list(self._with_progress(batches, n, progress)))
         columns = max(1, n // self.classes) if self.classes and label is None else None
+        rows = self._row_names(n, columns) if columns and what == "images" else None
         title = f"{self.path.name} step {self.step}"
         source = None
         if what == "points":  # the real distribution is drawn where it can be built
@@ -280,7 +341,14 @@ class Run:
                 source = self.source
             except GankitError:
                 title += " (real data unavailable)"
-        return save_samples(samples, source, path, title, columns, kind)
+        return save_samples(samples, source, path, title, columns, kind, rows)
+
+    def _row_names(self, n: int, columns: int) -> list[str]:
+        """The class of each row of a grid of ``n`` samples in ``columns`` columns drawn
+        without a label, by name (by index for a checkpoint without names)."""
+        names = self.class_names or [str(k) for k in range(self.classes)]
+        labels = self.labels_for(n)
+        return [names[int(labels[start])] for start in range(0, n, columns)]
 
     def _write_array(self, path: Path, n: int, batches: Iterator[Tensor], progress: bool) -> Path:
         """Stream ``batches`` of ``n`` samples into the .npy file ``path``."""
@@ -400,6 +468,10 @@ def train(
 ) -> Run:
     """Train a GAN from a preset name, YAML path, dict or Config (default: the main job).
 
+    Without ``run_dir`` the run goes to ``runs_root/<preset>-<overrides>-<time>``, or to
+    ``runs_root/<data>-<other overrides>-<time>`` when the overrides train on other data
+    than the preset's (:func:`gankit.train.rundir.run_name`).
+
     >>> run = gankit.train("ring-2d", {"train.steps": 500})        # doctest: +SKIP
     """
     overrides = dict(overrides) if isinstance(overrides, Mapping) else list(overrides)
@@ -411,12 +483,32 @@ def train(
             labels = [f"{k}={v}" for k, v in overrides.items()]
         else:
             labels = list(overrides)
-        root, name = Path(runs_root), run_name(resolved.preset, labels)
+        data = resolved.data.model_dump(mode="json")
+        named_by_data = _other_data(config, labels, data)
+        root = Path(runs_root)
+        name = run_name(resolved.preset, labels, data if named_by_data else None)
     trainer = Trainer.start(
         resolved, root, name, exact=run_dir is not None, callbacks=callbacks, progress=progress
     )
+    warn_inert(trainer.config)
     status = trainer.fit(until_step)
     return _run_of(trainer, status)
+
+
+def _other_data(
+    config: str | Mapping[str, Any] | Config | None, labels: list[str], data: dict[str, Any]
+) -> bool:
+    """Whether overrides (``labels``, as ``key=value``) make a run train on other data than
+    the config it starts from: another source or path (:func:`data_label`), not merely
+    another option of the same data (``data.size``)."""
+    keys = [label.partition("=")[0].strip() for label in labels]
+    if not any(key == "data" or key.startswith("data.") for key in keys):
+        return False
+    try:
+        start = resolve(config)
+    except ConfigError:  # the config is complete only with the overrides' data
+        return True
+    return data_label(start.data.model_dump(mode="json")) != data_label(data)
 
 
 def resume(
@@ -432,6 +524,7 @@ def resume(
     trainer = Trainer.resume(
         run_dir, overrides, allow_config_change, callbacks=callbacks, progress=progress
     )
+    warn_inert(trainer.config)
     status = trainer.fit(until_step)
     return _run_of(trainer, status)
 

@@ -10,6 +10,9 @@ A registry-backed section (``data``, ``generator``, ``discriminator``, ``objecti
 component of that section, so ``--set train.g_optimizer.lr=0.001`` on a preset that does
 not name an optimiser tunes the default Adam. Setting a key of a section that is off
 (``null``, e.g. ``train.ema``) switches it on with the defaults of its other keys.
+
+A YAML file extends a preset or another file with ``base: NAME``, merged the same way
+(:func:`merge`); ``preset:`` is only the record gankit writes into a run's config.yaml.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -148,6 +152,12 @@ class TrainOptions(Section):
     steps: int = Field(2000, ge=1, description="Generator updates (iterations of Algorithm 1).")
     batch_size: int = Field(64, ge=1, description="m: samples per minibatch, real and fake.")
     d_steps: int = Field(1, ge=1, description="k: discriminator updates per generator update.")
+    max_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="A wall-clock budget: training (over all sessions) ends at the first step "
+        "boundary after this many seconds, with a checkpoint, as if `steps` had been reached.",
+    )
     critic_warmup: CriticWarmupOptions | None = Field(
         None, description="More critic updates early and periodically (WGAN)."
     )
@@ -324,18 +334,44 @@ def list_presets() -> list[tuple[str, str]]:
 
 
 def load_preset(name: str) -> dict[str, Any]:
-    """The raw dict of a shipped preset, or of a YAML file when ``name`` is a path."""
-    path = Path(name)
-    if path.suffix.lower() in (".yaml", ".yml"):
+    """The raw dict of a shipped preset, or of a YAML file when ``name`` is a path.
+
+    A file may start from another config: ``base: NAME`` names a shipped preset or another
+    YAML file (relative to the file), loaded first (its own ``base:`` too); the file is laid
+    over it by :func:`merge`, as ``--set`` overrides are. ``preset:`` records, in a run's
+    ``config.yaml``, where the run started; a file that is not a run's saved config may not
+    set it (it would only relabel the run): use ``base:``."""
+    raw, label = _load_config(name, Path(), ())
+    raw.setdefault("preset", label)
+    return raw
+
+
+def _load_config(
+    name: str, directory: Path, chain: tuple[Path, ...], referrer: str = ""
+) -> tuple[dict[str, Any], str]:
+    """The raw dict of a preset or YAML file with its ``base:`` chain merged in, and its
+    label; ``chain`` holds the files whose base is being loaded (to refuse a cycle) and
+    ``referrer`` prefixes the errors of a base (``'mine.yaml': base: …``)."""
+    path = Path(name).expanduser()
+    is_file = path.suffix.lower() in (".yaml", ".yml")
+    if is_file:
+        path = directory / path
         if not path.is_file():
             what = "is not a file" if path.exists() else "does not exist"
-            raise ConfigError(f"config file '{name}' {what}")
+            shown = path if referrer else name
+            raise ConfigError(f"{referrer}config file '{shown}' {what}")
         label = path.stem
     else:
         path = _preset_dir() / f"{name}.yaml"
         if not path.is_file():
-            raise ConfigError(_unknown_preset(name))
+            raise ConfigError(f"{referrer}{_unknown_preset(name)}")
         label = name
+    if path.resolve() in chain:
+        names = [p.name for p in (*chain, path.resolve())]
+        raise ConfigError(
+            f"config files extend each other in a cycle ({' → '.join(names)}); remove one "
+            "of these base: keys"
+        )
     raw = _read_yaml(path)
     if raw is None:  # an empty file: all defaults
         raw = {}
@@ -344,8 +380,61 @@ def load_preset(name: str) -> dict[str, Any]:
             f"{path}: expected a mapping of config keys at the top level "
             f"(got {type(raw).__name__}), e.g. 'train: {{steps: 500}}'"
         )
-    raw.setdefault("preset", label)
-    return raw
+    if is_file and "preset" in raw and not _is_run_config(path):
+        given = _clip(str(raw["preset"]), 40)
+        raise ConfigError(
+            f"{path}: 'preset: {given}' does nothing in a config file (gankit writes it into "
+            f"a run's config.yaml as a record); to start from that preset write "
+            f"'base: {given}' instead, or delete the line"
+        )
+    return _extend(raw, str(path), path.parent, (*chain, path.resolve())), label
+
+
+def _extend(
+    raw: dict[str, Any], where: str, directory: Path, chain: tuple[Path, ...]
+) -> dict[str, Any]:
+    """``raw`` merged over the config its ``base:`` names (``raw`` itself without one);
+    ``where`` names ``raw`` in errors and ``directory`` is where a base file's path starts."""
+    if "base" not in raw:
+        return raw
+    raw = dict(raw)
+    base = raw.pop("base")
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(
+            f"{where}: base must name a preset or a YAML file (e.g. base: dcgan-mnist), "
+            f"not {_short(base)}"
+        )
+    parent, _ = _load_config(base.strip(), directory, chain, f"{where}: base: ")
+    parent.pop("preset", None)  # the extending config's own label says where a run started
+    return merge(parent, raw)
+
+
+def _is_run_config(path: Path) -> bool:
+    """Whether ``path`` is the config.yaml that gankit saved into a run directory."""
+    run = path.parent
+    return path.name == "config.yaml" and (
+        (run / "checkpoints").is_dir() or (run / "metrics.jsonl").is_file()
+    )
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` laid over ``base`` (copies), section by section, as ``--set`` overrides are
+    applied (:func:`apply_overrides`): a value or a list replaces the one below it; a
+    section merges key by key, so overriding one option keeps the section's component and
+    its other options; a section whose ``name`` changes starts from that component's
+    defaults (the old component's options are dropped); a section that is off (null) is
+    switched on by keys given for it; ``task: NAME`` counts as ``task: {name: NAME}``."""
+    renamed = "name" in over and base.get("name") not in (None, over["name"])
+    tree = {} if renamed else _deep_copy(base)
+    for key, value in over.items():
+        below = tree.get(key)
+        if key == "task" and isinstance(below, str) and isinstance(value, Mapping):
+            below = {"name": below}
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            tree[key] = merge(below, value)
+        else:
+            tree[key] = _deep_copy(value)
+    return tree
 
 
 def _unknown_preset(name: str) -> str:
@@ -564,19 +653,49 @@ def resolve(
     preset: str | Mapping[str, Any] | Config | None = None,
     overrides: Iterable[str] | Mapping[str, Any] = (),
 ) -> Config:
-    """Preset name / YAML path / dict / Config, plus overrides → validated Config."""
+    """Preset name / YAML path / dict / Config, plus overrides → validated Config.
+
+    A dict may extend a preset or a file with ``base:`` (a file path from the working
+    directory; the preset is then the base's name), as a YAML file does
+    (:func:`load_preset`)."""
     if preset is None:
         preset = DEFAULT_PRESET
     if isinstance(preset, Config):
         raw = preset.to_dict()
     elif isinstance(preset, Mapping):
         _check_tree(preset, "config")
-        raw = dict(preset)
+        raw = _extend(dict(preset), "config", Path(), ())
+        if isinstance(preset.get("base"), str):
+            raw.setdefault("preset", Path(preset["base"].strip()).stem)  # where it started
     else:
         raw = load_preset(str(preset))
     if isinstance(overrides, str):  # one override, not its characters
         overrides = [overrides]
     return validate(apply_overrides(raw, overrides))
+
+
+class ConfigWarning(UserWarning):
+    """A valid config with a setting that has no effect (the CLI prints it as one
+    ``warning:`` line)."""
+
+
+def warn_inert(config: Config) -> None:
+    """Warn about settings that can never take effect in ``config``: a learning-rate decay
+    that starts at or after the last step (step ``train.steps − 1``; the factor at step
+    ``start`` is still 1, see :meth:`TrainOptions.lr_factor_at`). Called when a training
+    is about to start (``gankit.train``, ``gankit.resume``, ``gankit train --dry-run``),
+    once its config has been checked in full, so that a refused config gets one error
+    line and no warning."""
+    decay, steps = config.train.lr_decay, config.train.steps
+    if decay is not None and decay.start >= steps - 1:
+        earlier = f"train.lr_decay.start below {steps - 1} or " if steps > 1 else ""
+        warnings.warn(
+            f"train.lr_decay.start={decay.start} with train.steps={steps}: the learning rates "
+            f"never decay (the decay starts after step {decay.start} and the last step is "
+            f"{steps - 1}); set {earlier}train.lr_decay=null",
+            ConfigWarning,
+            stacklevel=2,
+        )
 
 
 LEGACY_TASK_SECTIONS = {

@@ -2,11 +2,13 @@
 :class:`~gankit.metrics.reference.FeatureReference`, for each z seed asked for, reported as
 mean ± std over seeds, written with how they were computed.
 
-The provenance (extractor and the sha256 of its weights, image size and resize, sample
-counts, reference split, seeds, the checkpoint used and its step, the newer checkpoints
-skipped as unloadable and why, gankit and torch versions) is written
-beside the numbers; :func:`provenance_differences` says what differs between two results,
-so that numbers computed differently are never compared silently.
+Without named metrics, a run gets every metric its extractor can compute; those it cannot
+are listed, with why, under the provenance's ``skipped_metrics``. The provenance (extractor
+and the sha256 of its weights, image size and resize, sample counts, reference split,
+seeds, the checkpoint used and its step, the newer checkpoints skipped as unloadable and
+why, gankit and torch versions) is written beside the numbers;
+:func:`provenance_differences` says what differs between two results, so that numbers
+computed differently are never compared silently.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from gankit.data import TensorImageSource, build_source
 from gankit.evaluate_translation import evaluate_translation, summarise
 from gankit.files import strict_json, write_atomic
 from gankit.metrics.digits import scale_images
+from gankit.metrics.folder_evaluator import EVALUATOR_DIR, evaluator_for
 from gankit.metrics.inception import InceptionExtractor
 from gankit.metrics.reference import (
     FeatureReference,
@@ -45,14 +48,9 @@ from gankit.tasks import TASKS
 __all__ = ["METRICS", "EvaluationError", "evaluate", "provenance_differences"]
 
 EVAL_FILE = "eval.json"
-EXTRACTORS = {
-    "digits": DEFAULT_METRICS,
-    "inception": tuple(
-        name for name in DEFAULT_METRICS if "digit_classes" not in SAMPLE_METRICS[name].needs
-    ),
-}
-"""Feature extractors and the metrics each computes by default (the Inception-v3's classes
-are not digits)."""
+EXTRACTORS = ("digits", "inception", "folder")
+"""Feature extractors: the shipped digit classifiers, the standard FID's Inception-v3, and
+the folder evaluator trained once on the run's own images (``RUN/evaluator/``)."""
 
 
 def evaluate(
@@ -61,44 +59,60 @@ def evaluate(
     *,
     samples: int | None = None,
     seeds: Sequence[int] = (0,),
-    extractor: str = "digits",
+    extractor: str | None = None,
     inception_weights: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``run`` (a :class:`Run` or a run directory) on ``metrics``.
 
     ``extractor`` is ``"digits"`` (the shipped digit classifier; real set: its held-out
-    digits) or ``"inception"`` (the standard FID's Inception-v3 from ``inception_weights``
-    or ``$GANKIT_INCEPTION_WEIGHTS``; real set: the held-out digits of a ``split: train``
-    run, else the run's training data). ``metrics`` default to every metric the extractor
-    offers but ``mem`` (with ``cacc`` and ``cfid`` for a conditional run). ``samples``
+    digits), ``"inception"`` (the standard FID's Inception-v3 from ``inception_weights``,
+    ``$GANKIT_INCEPTION_WEIGHTS`` or where ``gankit download inception`` put it; real set:
+    the held-out digits of a ``split: train`` run, else the run's training data) or
+    ``"folder"`` (:mod:`gankit.metrics.folder_evaluator`, trained on first use into
+    ``RUN/evaluator/``; real set: its held-out split); None: ``digits`` for data a shipped
+    classifier judges, else ``folder``. ``metrics`` default to every metric but ``mem``
+    (with ``cacc`` and ``cfid`` for a conditional run) that the extractor can compute; the
+    others are listed under the provenance's ``skipped_metrics``, with why. ``samples``
     generated images per seed (default: as many as the real reference set); z is drawn
     from each of ``seeds``. Returns ``{"metrics": {name: {"mean", "std", "values"}},
     "provenance": {...}}``."""
-    if extractor not in EXTRACTORS:
+    if extractor is not None and extractor not in EXTRACTORS:
         raise EvaluationError(
             f"unknown extractor '{extractor}'; choose from {', '.join(EXTRACTORS)}"
         )
     if not isinstance(run, Run):
         run = load(run)
-    if TASKS.get(run.config.task.name).evaluation == "translation":
+    task = run.config.task.name
+    if TASKS.get(task).evaluation == "translation":
+        if extractor not in (None, "digits"):
+            raise EvaluationError(
+                f"--extractor {extractor}: a {task} run is measured by pixel metrics "
+                "against its targets (and the shipped digit classifiers on the digit tasks); "
+                "give no extractor"
+            )
         return _evaluate_translation(run, metrics, samples, seeds)
+    named = metrics is not None
     if metrics is None:
-        metrics = EXTRACTORS[extractor]
-        if run.classes and extractor == "digits":
-            metrics = (*metrics, *CONDITIONAL_METRICS)
+        metrics = (*DEFAULT_METRICS, *CONDITIONAL_METRICS) if run.classes else DEFAULT_METRICS
     metrics = check_metrics(metrics)
     if not seeds:
         raise EvaluationError("give at least one seed")
     if samples is not None and samples < 10:
         raise EvaluationError(f"samples must be at least 10, got {samples}")
+    extractor = extractor or _default_extractor(run)
     if extractor == "digits":
         name = classifier_for(run.config.data, metrics)
         reference = digit_reference(
             name, train_images=run.source.images if "mem" in metrics else None
         )
+    elif extractor == "inception":
+        reference = _inception_reference(run, metrics, named, inception_weights, progress)
     else:
-        reference = _inception_reference(run, metrics, inception_weights, progress)
+        reference = _folder_reference(run, metrics, progress)
+    skipped: dict[str, str] = {}
+    if not named:
+        metrics, skipped = reference.applicable(metrics, labelled=bool(run.classes))
     count = samples or reference.real_count
     per_seed: dict[str, list[float]] = {}
     for seed in seeds:
@@ -118,16 +132,32 @@ def evaluate(
             "sampler": "moving average of G" if run.sampler is not run.generator else "G",
         },
         "metrics": metrics,
+        **({"skipped_metrics": skipped} if skipped else {}),
         **_versions(),
     }
     return {"metrics": summary, "provenance": provenance}
+
+
+def _default_extractor(run: Run) -> str:
+    """``digits`` for data a shipped digit classifier judges, else ``folder`` for images; a
+    run on points has none."""
+    if run.source.kind != "images":
+        raise EvaluationError(
+            f"no feature extractor for data '{run.config.data.name}': sample-quality metrics "
+            "measure images, and this run's samples are points"
+        )
+    try:
+        classifier_for(run.config.data)
+    except EvaluationError:
+        return "folder"
+    return "digits"
 
 
 def _evaluate_translation(
     run: Run, metrics: Iterable[str] | None, samples: int | None, seeds: Sequence[int]
 ) -> dict[str, Any]:
     """:func:`evaluate` for a pix2pix or CycleGAN run."""
-    per_seed, details = evaluate_translation(run, metrics, samples, seeds)
+    per_seed, details, skipped = evaluate_translation(run, metrics, samples, seeds)
     provenance = {
         "run": str(run.path),
         **_checkpoint_provenance(run),
@@ -136,6 +166,7 @@ def _evaluate_translation(
         "image_size": list(run.data_info["shape"]),
         "generated": {"count_per_seed": samples or "all held-out inputs", "seeds": list(seeds)},
         "metrics": sorted(per_seed),
+        **({"skipped_metrics": skipped} if skipped else {}),
         **_versions(),
     }
     return {"metrics": summarise(per_seed), "provenance": provenance}
@@ -160,18 +191,24 @@ def _versions() -> dict[str, str]:
 
 
 def _inception_reference(
-    run: Run, metrics: list[str], weights: str | os.PathLike | None, progress: bool
+    run: Run,
+    metrics: list[str],
+    named: bool,
+    weights: str | os.PathLike | None,
+    progress: bool,
 ) -> FeatureReference:
     """The FID Inception-v3 and the real images of ``run``: its data's held-out split when
-    it trained on ``split: train``, else its own training data."""
+    it trained on ``split: train``, else its own training data (``named``: the metrics were
+    asked for by name, so those it cannot compute are refused before it loads)."""
     if run.source.kind != "images":
         raise EvaluationError(
             "the Inception-v3 extractor measures images; this run's data are points"
         )
-    digit_only = [m for m in metrics if "digit_classes" in SAMPLE_METRICS[m].needs]
-    if digit_only:
+    digit_only = [m for m in metrics if "data_classes" in SAMPLE_METRICS[m].needs]
+    if digit_only and named:
         raise EvaluationError(
-            f"the {', '.join(digit_only)} metric needs a digit classifier: use --extractor digits"
+            f"the {', '.join(digit_only)} metric needs a digit classifier: use --extractor "
+            "digits (or folder, on labelled data)"
         )
     data = run.config.data
     held_out = getattr(data, "split", "all") == "train"
@@ -190,7 +227,42 @@ def _inception_reference(
     assert isinstance(real_source, TensorImageSource) and isinstance(run.source, TensorImageSource)
     train = scale_images(run.source.images) if "mem" in metrics else None
     return FeatureReference(
-        extractor, scale_images(real_source.images), {"source": data.name, "split": split}, train
+        extractor,
+        scale_images(real_source.images),
+        {"source": data.name, "split": split},
+        train,
+        real_labels=real_source.labels if run.classes else None,
+    )
+
+
+def _folder_reference(run: Run, metrics: list[str], progress: bool) -> FeatureReference:
+    """The folder evaluator of ``run`` (trained into ``RUN/evaluator/`` on first use) and
+    the held-out split it never trained on as the real images."""
+    if "mem" in metrics:
+        raise EvaluationError(
+            "the memorisation check needs real images the generator never saw; the folder "
+            "evaluator's held-out images were in the run's training data (only the embedded "
+            "digit sets have a split the run can leave out: data.split=train)"
+        )
+    source = run.source
+    if not isinstance(source, TensorImageSource):
+        raise EvaluationError(
+            f"the folder evaluator learns from a set of images; data '{run.config.data.name}' "
+            f"gives {source.kind}"
+        )
+    evaluator = evaluator_for(run.path / EVALUATOR_DIR, source, progress=progress)
+    images, labels = evaluator.heldout(source)
+    split = evaluator.info["split"]
+    return FeatureReference(
+        evaluator,
+        scale_images(images),
+        {
+            "source": run.config.data.name,
+            "split": f"held-out split of the folder evaluator ({split['fraction']:.0%} per "
+            "class, never trained on)",
+        },
+        data_classes=evaluator.classes > 0,
+        real_labels=labels if run.classes and evaluator.classes else None,
     )
 
 

@@ -19,6 +19,10 @@ CycleGAN (task: unpaired), both directions:
                          20/28, where the digit sits), B→A by the MNIST one; with labels
                          also the baseline of no translation, the same classifier reading
                          the inputs themselves (label_accuracy_ab_unchanged, …_ba_unchanged)
+
+On any other data (a user's folders) no classifier judges the outputs: without named
+metrics the pixel metrics (pix2pix) or the cycle error (CycleGAN) are computed, and fid and
+labels are reported as skipped, with why.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from gankit.data import PairedImageSource, UnpairedImageSource, build_source
 from gankit.data.translation import MNIST_BOX
 from gankit.metrics.digits import classifier_info, scale_images
 from gankit.metrics.reference import DigitExtractor, FeatureReference
-from gankit.metrics.registry import TRANSLATION_METRICS, EvaluationError, metrics_for
+from gankit.metrics.registry import NEEDS, TRANSLATION_METRICS, EvaluationError, metrics_for
 from gankit.metrics.translation import diversity, l1_distance, psnr, sharpness, ssim
 
 DIGIT_JUDGES = {
@@ -54,8 +58,11 @@ DIVERSITY_INPUTS = 200
 
 def evaluate_translation(
     run: Run, metrics: Iterable[str] | None, samples: int | None, seeds: Sequence[int]
-) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    """Per-seed values of ``metrics`` for translation run ``run``, and their provenance."""
+) -> tuple[dict[str, list[float]], dict[str, Any], dict[str, str]]:
+    """Per-seed values of ``metrics`` for translation run ``run``, their provenance, and the
+    metrics left out, with why: without named ``metrics``, every metric of the task that
+    applies (the digit-judged ones on the digit tasks only); named ones that do not apply
+    are refused."""
     task = run.config.task.name
     offered = TRANSLATION_METRICS[task]
     chosen = list(dict.fromkeys(metrics if metrics is not None else offered))
@@ -68,6 +75,11 @@ def evaluate_translation(
     judges = DIGIT_JUDGES.get(run.config.data.name, {})
     metric_of = metrics_for(task)
     judged = [m for m in chosen if "digit_judge" in metric_of[m].needs]
+    skipped: dict[str, str] = {}
+    if judged and not judges and metrics is None:
+        skipped = {m: f"it needs {NEEDS['digit_judge']}" for m in judged}
+        chosen = [m for m in chosen if m not in skipped]
+        judged = []
     if judged and not judges:
         raise EvaluationError(
             f"{', '.join(judged)} need a digit task (edges2digits, mnist2digits8x8); "
@@ -101,7 +113,7 @@ def evaluate_translation(
         "ssim": "scikit-image structural_similarity, 7×7 window, data range 1",
         "draws_per_input": DRAWS if "diversity" in chosen else None,
     }
-    return per_seed, provenance
+    return per_seed, provenance, skipped
 
 
 def summarise(per_seed: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
@@ -132,12 +144,15 @@ def _target_reference(name: str, targets: Tensor) -> FeatureReference:
 
 
 def _heldout(run: Run) -> tuple[Any, str]:
-    """The held-out split of the run's data, or its own data when the source has none."""
+    """The held-out split of the run's data (the digit sets' heldout, a folder's test
+    images) at the run's size, or its own data when the source has none."""
     data = run.config.data
-    if "split" in type(data).model_fields:
-        seen = data.split == "all"
-        note = " (also trained on: the run used split=all)" if seen else ""
-        return build_source(data.model_copy(update={"split": "heldout"})), f"heldout{note}"
+    split = data.heldout_split()
+    if split is not None:
+        seen = data.split != "train"
+        note = f" (also trained on: the run used split={data.split})" if seen else ""
+        heldout = data.at_shape(run.data_info.get("shape")).model_copy(update={"split": split})
+        return build_source(heldout), f"{split}{note}"
     return run.source, "the run's training data (the source has no held-out split)"
 
 

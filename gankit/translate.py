@@ -4,17 +4,23 @@ folder into a folder of the same names (``gankit translate RUN INPUT -o OUTPUT``
 Each output keeps its input's name and extension, so two inputs never share an output
 (``b.png`` and ``b.jpg`` give ``b.png`` and ``b.jpg``); ``.jpg``/``.jpeg`` outputs are JPEG,
 ``.png`` outputs PNG. Existing files are never replaced unless asked (``overwrite``): every
-output is checked before anything is translated, and each file appears atomically."""
+output is checked before anything is translated, and each file appears atomically.
+
+An input twice as wide as it is high is an A|B pair (two images side by side, the pix2pix
+data sets' layout); squashed into one square it would be neither, so it is refused unless
+``split_ab`` is asked for, which translates the half the generator reads."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from gankit.api import Run
-from gankit.data import DataError
-from gankit.data.images import IMAGE_EXTENSIONS, image_files, load_image
+from gankit.data import DataError, resize_images
+from gankit.data.images import IMAGE_EXTENSIONS, crop_square, image_files, read_image
+from gankit.data.sizes import image_dims
 from gankit.errors import GankitError
 from gankit.files import OutputError
 from gankit.viz import image_grid, save_picture
@@ -31,6 +37,7 @@ def translate_path(
     seed: int = 0,
     dropout: bool = True,
     overwrite: bool = False,
+    split_ab: bool = False,
 ) -> list[Path]:
     """Translate the image file ``source`` to the file ``output`` (into it, under the input's
     name, when ``output`` is a folder; ``.png`` is added to a name without an extension), or
@@ -38,18 +45,25 @@ def translate_path(
     ``output``; outputs are PNG, or JPEG for ``.jpg``/``.jpeg`` names.
 
     Images are converted to the run's channels (grey or RGB), centre-cropped to a square
-    and resized to the run's size before translation. Refused before anything is written:
-    a run that does not translate, an output that exists (unless ``overwrite``) or that is
-    one of the inputs. Returns the files written, one per input."""
+    and resized to the run's size before translation. ``split_ab``: every input is an A|B
+    pair, of which the half the generator reads (:func:`input_half`) is translated.
+    Refused before anything is written: a run that does not translate, an A|B input without
+    ``split_ab`` or another input with it, an output that exists (unless ``overwrite``) or
+    that is one of the inputs. Returns the files written, one per input."""
     channels = run.translation_channels(direction)  # refuses a run that does not translate
     files, targets = _plan(Path(source).expanduser(), Path(output).expanduser())
+    half = input_half(run, direction)
+    _check_pairs(files, Path(source).expanduser(), half, split_ab)
     _check_targets(files, targets, Path(output).expanduser(), overwrite)
     size = run.data_info["shape"][-1]
     mode = "L" if channels == 1 else "RGB"
     written: list[Path] = []
     try:
         for start in range(0, len(files), BATCH):
-            batch = [load_image(f, mode, size, "center") for f in files[start : start + BATCH]]
+            batch = [
+                _load(f, mode, size, half if split_ab else None)
+                for f in files[start : start + BATCH]
+            ]
             images = torch.stack(batch).float().div(127.5).sub(1.0)
             translated = run.translate(images, direction, seed + start, dropout)
             for image, target in zip(translated, targets[start : start + BATCH], strict=True):
@@ -63,6 +77,59 @@ def translate_path(
             f"{err} ({len(written)} of {len(files)} image(s) were written before this)"
         ) from None
     return written
+
+
+def input_half(run: Run, direction: str) -> str:
+    """``left`` or ``right``: the half of an A|B pair that the generator for ``direction``
+    reads: A (left) for AtoB, B (right) for BtoA, swapped for a run trained on an
+    ``aligned`` source with ``direction: BtoA``."""
+    reads_a = direction == "AtoB"
+    if getattr(run.config.data, "direction", "AtoB") == "BtoA":
+        reads_a = not reads_a
+    return "left" if reads_a else "right"
+
+
+def _load(path: Path, mode: str, size: int, half: str | None) -> Tensor:
+    """One input as uint8 (C, size, size): its ``half`` (of an A|B pair) if given, centre
+    crop, resize."""
+    pixels = read_image(path, mode)  # (C, h, w)
+    if half is not None:
+        middle = pixels.shape[2] // 2
+        pixels = pixels[:, :, :middle] if half == "left" else pixels[:, :, middle:]
+    return resize_images(crop_square(pixels)[None], size)[0]
+
+
+def _check_pairs(files: list[Path], source: Path, half: str, split_ab: bool) -> None:
+    """Refuse A|B pairs (width twice the height) without ``split_ab``, and inputs that are
+    not pairs with it; ``half`` is the half the run reads."""
+    dims = {f: image_dims(f) for f in files}
+    pairs = [f for f in files if dims[f][0] == 2 * dims[f][1]]
+    others = [f for f in files if dims[f][0] != 2 * dims[f][1]]
+    root = source if source.is_dir() else source.parent
+    reads = "left (A)" if half == "left" else "right (B)"
+    if pairs and not split_ab:
+        w, h = dims[pairs[0]]
+        if len(files) == 1:
+            what = f"{_names(pairs, root)} is {w}×{h}, an A|B pair"
+        else:
+            are = "is an A|B pair" if len(pairs) == 1 else "are A|B pairs"
+            what = f"{len(pairs)} of the {len(files)} inputs ({_names(pairs, root)}) {are}"
+        raise DataError(
+            f"{what}: two images side by side (the pix2pix data sets' layout), which "
+            f"translating whole would squash into one; pass --split-ab to translate the "
+            f"{reads} half that this run reads"
+        )
+    if others and split_ab:
+        w, h = dims[others[0]]
+        if len(files) == 1:
+            what = f"{_names(others, root)} is {w}×{h}, not"
+        else:
+            are = "is" if len(others) == 1 else "are"
+            what = f"{len(others)} of the {len(files)} inputs ({_names(others, root)}) {are} not"
+        raise DataError(
+            f"--split-ab: {what} an A|B pair (two images side by side, twice as wide as "
+            "high); leave out --split-ab for single images"
+        )
 
 
 def _plan(source: Path, output: Path) -> tuple[list[Path], list[Path]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
 from gankit.data.base import DataSource
@@ -34,6 +35,8 @@ _REAL_COLOUR = "tab:blue"
 _FAKE_COLOUR = "tab:orange"
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 JPEG_QUALITY = 95
+ROW_LABEL_CHARS = 16  # longer row labels are cut, ending in "…"
+_LABEL_MARGIN = 3  # pixels left and right of a row label
 
 
 def picture_format(path: str | os.PathLike) -> str:
@@ -68,11 +71,47 @@ def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> np.
     return np.pad(grid.numpy(), ((padding, 0), (padding, 0), (0, 0)))  # top and left border
 
 
-def save_image_grid(images: Tensor, path: str | os.PathLike, nrow: int | None = None) -> Path:
+def label_rows(
+    grid: np.ndarray, labels: Sequence[str], tile_height: int, padding: int = 2
+) -> np.ndarray:
+    """Put a label left of each row of an :func:`image_grid` ``(H', W', C)`` of tiles
+    ``tile_height`` high: a black margin as wide as the longest label, each label in white
+    (PIL's default font, about 10 px), centred on its row's tiles; labels longer than
+    :data:`ROW_LABEL_CHARS` characters are cut, ending in "…". The grid's own pixels are
+    unchanged, right of the margin."""
+    rows = (grid.shape[0] - padding) // (tile_height + padding)
+    if len(labels) != rows:
+        raise ValueError(f"{len(labels)} row labels for a grid of {rows} rows")
+    font = ImageFont.load_default()
+    texts = [_cut(str(label)) for label in labels]
+    width = max(math.ceil(font.getlength(text)) for text in texts) + 2 * _LABEL_MARGIN
+    margin = Image.new("L", (width, grid.shape[0]), 0)
+    draw = ImageDraw.Draw(margin)
+    for row, text in enumerate(texts):
+        _, top, _, bottom = draw.textbbox((0, 0), text, font=font)
+        centre = padding + row * (tile_height + padding) + tile_height / 2
+        draw.text((_LABEL_MARGIN, round(centre - (top + bottom) / 2)), text, fill=255, font=font)
+    pixels = np.repeat(np.asarray(margin)[:, :, None], grid.shape[2], axis=2)
+    return np.concatenate([pixels, grid], axis=1)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= ROW_LABEL_CHARS else text[: ROW_LABEL_CHARS - 1] + "…"
+
+
+def save_image_grid(
+    images: Tensor,
+    path: str | os.PathLike,
+    nrow: int | None = None,
+    row_labels: Sequence[str] | None = None,
+) -> Path:
     """Write :func:`image_grid` of ``images`` as a PNG (a JPEG for a ``.jpg``/``.jpeg``
-    path): mode "L" for one channel, "RGB" for three. The parent folder is created; the
-    file appears atomically."""
+    path): mode "L" for one channel, "RGB" for three; ``row_labels``, one per row, are
+    written left of the rows (:func:`label_rows`). The parent folder is created; the file
+    appears atomically."""
     grid = image_grid(images, nrow)
+    if row_labels is not None:
+        grid = label_rows(grid, row_labels, images.shape[2])
     return save_picture(grid, path)
 
 
@@ -141,17 +180,19 @@ def save_samples(
     title: str = "",
     nrow: int | None = None,
     kind: str | None = None,
+    row_labels: Sequence[str] | None = None,
 ) -> Path:
     """Write generated samples as a picture: an image grid for images (no title; ``nrow``
-    images per row; the source is not used), a plot over the real distribution for points
-    (over the samples alone without a source). ``kind`` ("images" or "points") defaults to
-    the source's; without either, 4-D samples are images."""
+    images per row, labelled by ``row_labels`` if given; the source is not used), a plot
+    over the real distribution for points (over the samples alone without a source).
+    ``kind`` ("images" or "points") defaults to the source's; without either, 4-D samples
+    are images."""
     if kind is None:
         kind = source.kind if source is not None else None
     if kind is None:
         kind = "images" if samples.ndim == 4 else "points"
     if kind != "points" and samples.ndim == 4:
-        return save_image_grid(samples, path, nrow)
+        return save_image_grid(samples, path, nrow, row_labels)
     return plot_points(samples, source, path, title)
 
 

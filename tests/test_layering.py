@@ -3,14 +3,15 @@
 Every module of ``gankit/`` belongs to one layer; a module may import modules of its own
 layer and of the layers below it, never above. From the bottom:
 
-    base          errors, files, registry, seeding, devices: no gankit imports above base
+    base          errors, files, registry, seeding, devices, threads: no gankit imports
+                  above base
     components    data, nets, objectives, metrics, optim, prior, viz, estimate, diagnose,
                   augment: the pieces a GAN is made of and the measurements of one
                   (metrics, diagnosis and the divergence estimator use objectives and nets)
     training      config, train, tasks: the config that composes the components' and the
                   tasks' registries into one model, the loop and the games it plays
     api           the Python API (train, resume, load, Run)
-    services      evaluate, evaluate_translation, translate, data.samples: run-level
+    services      evaluate, evaluate_translation, translate, data.samples, latent: run-level
                   services built on a loaded Run, shared by the CLI, the lab and user
                   scripts (data.samples reads run directories as sample sets for
                   ``gankit estimate``, through the API, so it sits here, not with data)
@@ -47,7 +48,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gankit"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "base",
-        ("gankit.errors", "gankit.files", "gankit.registry", "gankit.seeding", "gankit.devices"),
+        (
+            "gankit.errors",
+            "gankit.files",
+            "gankit.registry",
+            "gankit.seeding",
+            "gankit.devices",
+            "gankit.threads",
+        ),
     ),
     (
         "components",
@@ -73,6 +81,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gankit.evaluate_translation",
             "gankit.translate",
             "gankit.data.samples",
+            "gankit.latent",
         ),
     ),
     ("applications", ("gankit.lab", "gankit.app")),

@@ -22,6 +22,7 @@ from gankit.data.images import (
     resize_images,
 )
 from gankit.data.registry import SOURCES, build_source
+from gankit.data.shapes import SHAPES, ShapesOptions, render_shapes, write_shapes
 from gankit.data.toy import (
     Bimodal1dOptions,
     GaussianMixture,
@@ -49,6 +50,7 @@ from gankit.data.translation import (
 
 __all__ = [
     "PUBLIC_DATASETS",
+    "SHAPES",
     "SOURCES",
     "AlignedOptions",
     "Bimodal1dOptions",
@@ -70,6 +72,7 @@ __all__ = [
     "PairedImageSource",
     "PublicDataset",
     "RingOptions",
+    "ShapesOptions",
     "SourceOptions",
     "Spiral",
     "SpiralOptions",
@@ -83,5 +86,7 @@ __all__ = [
     "build_source",
     "download_dataset",
     "gaussian_log_prob",
+    "render_shapes",
     "resize_images",
+    "write_shapes",
 ]

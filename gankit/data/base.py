@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
@@ -21,6 +22,19 @@ class SourceOptions(BaseModel):
     """Base of every data source's options; unknown keys are rejected."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def heldout_split(self) -> str | None:
+        """The ``split`` value that reads the part of this data held out from training,
+        which evaluation measures against; None when the source has none."""
+        return None
+
+    def at_shape(self, shape: Sequence[int] | None) -> SourceOptions:
+        """These options with a ``size`` left to the images (None) pinned to the side of
+        ``shape`` (C, H, W), the shape a run trained at, so that data rebuilt for the run
+        fits its networks even if the images changed."""
+        if getattr(self, "size", 0) is not None or not shape or len(shape) != 3:
+            return self
+        return self.model_copy(update={"size": int(shape[-1])})
 
 
 class DataSource(ABC):

@@ -1,14 +1,23 @@
-"""Public image-to-image translation data sets, downloaded only when asked for by name.
+"""Public data sets and weights files, downloaded only when asked for by name.
 
 The aligned A|B sets of pix2pix (Isola et al., 2017) and the unpaired sets of CycleGAN
 (Zhu et al., 2017), as their authors publish them. Nothing here runs by default: call
 ``download_dataset(name, root)`` and pass the folder it returns (or a sub-folder such as
 ``facades/train``) as the ``path`` of an ``aligned`` or ``unpaired_folders`` source.
+
+Single files (:data:`PUBLIC_FILES`: the FID Inception-v3 weights) are fetched by
+``download_file(name)`` into the cache folder (:func:`cache_dir`: ``$GANKIT_CACHE``, else
+``$XDG_CACHE_HOME/gankit``, else ``~/.cache/gankit``), where their users look for them.
+Each is checked against its published sha256 while it streams into a temporary file
+beside its destination, and renamed into place only when the digest matches: a failed or
+corrupt download leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
+import os
 import shutil
 import tarfile
 import tempfile
@@ -63,6 +72,88 @@ PUBLIC_DATASETS: dict[str, PublicDataset] = {
 }
 
 
+class PublicFile(NamedTuple):
+    """A file published at ``url`` whose content has the sha256 ``sha256``."""
+
+    url: str
+    sha256: str
+    description: str
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[1]
+
+
+INCEPTION_URL = (
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+    "pt_inception-2015-12-05-6726825d.pth"
+)
+INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+"""sha256 of pytorch-fid's FID Inception-v3 weights (95,628,359 bytes); its first eight
+digits are the ``6726825d`` of the file name, torch.hub's naming convention."""
+
+PUBLIC_FILES: dict[str, PublicFile] = {
+    "inception": PublicFile(
+        INCEPTION_URL,
+        INCEPTION_SHA256,
+        "FID Inception-v3 weights (pytorch-fid's port of TensorFlow's 2015-12-05 graph, 96 MB)",
+    ),
+}
+CACHE_ENV = "GANKIT_CACHE"
+
+
+def cache_dir() -> Path:
+    """The folder downloaded files go to: ``$GANKIT_CACHE``, else ``$XDG_CACHE_HOME/gankit``,
+    else ``~/.cache/gankit``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "gankit"
+    return Path.home() / ".cache" / "gankit"
+
+
+def cached_file(name: str) -> Path:
+    """Where :func:`download_file` puts the public file ``name`` by default."""
+    return cache_dir() / PUBLIC_FILES[name].filename
+
+
+def download_file(name: str, root: str | Path | None = None) -> Path:
+    """Download the public file ``name`` into ``root`` (default :func:`cache_dir`) and return
+    its path. The sha256 is computed as it streams into a temporary file beside the target;
+    on a match the file is renamed into place, else it is removed and the mismatch is a
+    :class:`DataError`. A file already there with the right sha256 is not fetched again."""
+    if name not in PUBLIC_FILES:
+        raise DataError(f"unknown public file '{name}'; choose one of: {', '.join(PUBLIC_FILES)}")
+    entry = PUBLIC_FILES[name]
+    folder = Path(root).expanduser() if root is not None else cache_dir()
+    target = folder / entry.filename
+    if target.is_file() and _sha256_of(target) == entry.sha256:
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, scratch = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+    os.close(handle)
+    try:
+        instead = f"fetch it by hand, check its sha256 is {entry.sha256} and put it at {target}"
+        digest = _fetch(name, entry.url, Path(scratch), instead)
+        if digest != entry.sha256:
+            raise DataError(
+                f"{entry.url}: sha256 {digest} is not the published {entry.sha256}; the "
+                "download is corrupt or the file was replaced, so it was not kept"
+            )
+        os.replace(scratch, target)
+    finally:
+        Path(scratch).unlink(missing_ok=True)
+    return target
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def download_dataset(name: str, root: str | Path) -> Path:
     """Download the public data set ``name`` into ``root``, extract it and return its folder.
 
@@ -80,7 +171,7 @@ def download_dataset(name: str, root: str | Path) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=folder.parent) as scratch:
         archive = Path(scratch) / url.rsplit("/", 1)[1]
-        _fetch(name, url, archive)
+        _fetch(name, url, archive, "download it by hand and pass its folder as data.path")
         extracted = Path(scratch) / "extracted"
         _extract(archive, extracted)
         if not (extracted / name).is_dir():
@@ -89,8 +180,10 @@ def download_dataset(name: str, root: str | Path) -> Path:
     return folder
 
 
-def _fetch(name: str, url: str, destination: Path) -> None:
-    """Stream ``url`` into ``destination`` with a progress bar; a network failure → DataError."""
+def _fetch(name: str, url: str, destination: Path, instead: str) -> str:
+    """Stream ``url`` into ``destination`` with a progress bar and return its sha256; a
+    network failure → DataError, ending with what to do ``instead``."""
+    digest = hashlib.sha256()
     try:
         with (
             urllib.request.urlopen(url, timeout=TIMEOUT_S) as response,
@@ -101,15 +194,16 @@ def _fetch(name: str, url: str, destination: Path) -> None:
             with tqdm(total=total or None, unit="B", unit_scale=True, desc=name) as progress:
                 while chunk := response.read(CHUNK_BYTES):
                     sink.write(chunk)
+                    digest.update(chunk)
                     received += len(chunk)
                     progress.update(len(chunk))
             if received < total:
                 raise http.client.IncompleteRead(b"", total - received)
     except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as e:
         raise DataError(
-            f"cannot download {name} from {url} ({_reason(e)}); are you offline? download it "
-            "by hand and pass its folder as data.path"
+            f"cannot download {name} from {url} ({_reason(e)}); are you offline? {instead}"
         ) from None
+    return digest.hexdigest()
 
 
 def _reason(error: Exception) -> str:

@@ -2,7 +2,8 @@
 
 Sources: 5,000 MNIST digits shipped with gankit, scikit-learn's 8×8 digits, a folder of
 PNG/JPEG files and MNIST-format IDX files. All the decoding and resizing happens once, at
-load time; batches are then gathered by index (``TensorImageSource``).
+load time; batches are then gathered by index (``TensorImageSource``). A folder trains at
+its images' own size unless ``size`` is set (:mod:`gankit.data.sizes`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tqdm import tqdm
 
 from gankit.data.base import DataError, SourceOptions, TensorImageSource
 from gankit.data.registry import SOURCES
+from gankit.data.sizes import UNREADABLE, image_sides, training_size
 from gankit.data.splits import digit_split
 from gankit.devices import system_available_bytes
 
@@ -89,6 +91,9 @@ class _DigitsOptions(SourceOptions):
         "evaluation's reference set, needed by the memorisation check); 'heldout': only them.",
     )
 
+    def heldout_split(self) -> str | None:
+        return "heldout"
+
     @field_validator("classes")
     @classmethod
     def _distinct(cls, classes: list[int] | None) -> list[int] | None:
@@ -116,7 +121,12 @@ class FolderOptions(SourceOptions):
     path: str = Field(
         min_length=1, description="Folder searched recursively for .png/.jpg/.jpeg files."
     )
-    size: int = Field(64, ge=4, description="Side of the square images produced (≥ 4).")
+    size: int | None = Field(
+        None,
+        ge=4,
+        description="Side of the square images produced (≥ 4); None: the images' own, brought "
+        "down to a size the convolutional nets build (100 px → 96).",
+    )
     crop: Literal["center", "none"] = Field(
         "center",
         description="'center': shorter side to size, then centre crop; 'none': stretch to size.",
@@ -194,13 +204,37 @@ def folder(options: FolderOptions) -> TensorImageSource:
             f"folder: no images found in {root} (looked for {', '.join(IMAGE_EXTENSIONS)}, "
             "any letter case, in all sub-folders)"
         )
+    labels, class_names = _folder_labels(root, files)
+    _refuse_split_layout(root, class_names or [])
+    size = training_size(image_sides(files, "folder"), options.size, f"folder {root}")
     mode = "L" if options.greyscale else "RGB"
     progress = tqdm(
         files, desc=f"loading {root.name}", leave=False, disable=len(files) <= PROGRESS_MIN_FILES
     )
-    images = torch.stack([load_image(f, mode, options.size, options.crop) for f in progress])
-    labels, class_names = _folder_labels(root, files)
+    images = torch.stack([load_image(f, mode, size, options.crop) for f in progress])
     return TensorImageSource(images, labels, class_names, name=f"folder {root}")
+
+
+UNPAIRED_FOLDERS = ("trainA", "trainB", "testA", "testB")
+SPLIT_FOLDERS = ("train", "val", "test")
+
+
+def _refuse_split_layout(root: Path, names: list[str]) -> None:
+    """Refuse sub-folders that split a data set (CycleGAN's trainA/trainB/testA/testB, the
+    pix2pix sets' train/val/test), which ``folder`` would take for classes."""
+    if {"trainA", "trainB"} <= set(names):
+        found = ", ".join(n for n in UNPAIRED_FOLDERS if n in names)
+        raise DataError(
+            f"folder: {root} holds {found}, the layout of an unpaired (CycleGAN) data set, "
+            f"not classes: use data.name=unpaired_folders, or data.path={root / 'trainA'} for "
+            "one domain"
+        )
+    splits = [n for n in SPLIT_FOLDERS if n in names]
+    if len(splits) >= 2:
+        raise DataError(
+            f"folder: {root}'s sub-folders {', '.join(splits)} split a data set, they are "
+            f"not classes: set data.path={root / splits[0]} (A|B pairs: data.name=aligned)"
+        )
 
 
 def image_files(root: Path) -> list[Path]:
@@ -225,7 +259,7 @@ def read_image(path: Path, mode: str, where: str = "") -> Tensor:
             elif image.mode in ("P", "PA") or "transparency" in image.info:
                 image = image.convert("RGBA")  # palette/transparency: go through RGBA
             array = np.asarray(image.convert(mode))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except UNREADABLE as error:
         prefix = f"{where}: " if where else ""
         raise DataError(f"{prefix}cannot read image {path}: {error}") from None
     pixels = torch.from_numpy(array.copy()).reshape(array.shape[0], array.shape[1], -1)
@@ -236,10 +270,15 @@ def load_image(path: Path, mode: str, size: int, crop: str) -> Tensor:
     """Decode one file into uint8 (C, size, size): EXIF rotation, mode conversion, crop, resize."""
     pixels = read_image(path, mode)  # (C, h, w)
     if crop == "center":
-        side = min(pixels.shape[1:])
-        top, left = (pixels.shape[1] - side) // 2, (pixels.shape[2] - side) // 2
-        pixels = pixels[:, top : top + side, left : left + side]
+        pixels = crop_square(pixels)
     return resize_images(pixels[None], size)[0]
+
+
+def crop_square(pixels: Tensor) -> Tensor:
+    """The central square of an image (C, h, w), of side min(h, w)."""
+    side = min(pixels.shape[1:])
+    top, left = (pixels.shape[1] - side) // 2, (pixels.shape[2] - side) // 2
+    return pixels[:, top : top + side, left : left + side]
 
 
 def _folder_labels(root: Path, files: list[Path]) -> tuple[Tensor | None, list[str] | None]:

@@ -4,8 +4,11 @@ Paired sources feed pix2pix (Isola et al., 2017): each input image comes with it
 Unpaired sources feed CycleGAN (Zhu et al., 2017): two sets of images, one per domain, of
 any sizes. Sources: a folder of A|B images side by side (pix2pix's layout), two parallel
 folders matched by name, a root with trainA/trainB (CycleGAN's layout), and two built-in
-tasks on the embedded digits. All decoding, resizing and edge detection happens once, at
-load time; batches are gathered by index and scaled to [−1, 1] as x / 127.5 − 1.
+tasks on the embedded digits. The folders train at their images' own size unless ``size``
+is set (:mod:`gankit.data.sizes`); a pix2pix set's train/, val/ and test/ and a CycleGAN
+set's trainA/trainB and testA/testB are chosen by ``split``. All decoding, resizing and
+edge detection happens once, at load time; batches are gathered by index and scaled to
+[−1, 1] as x / 127.5 − 1.
 """
 
 from __future__ import annotations
@@ -25,8 +28,11 @@ from gankit.data.base import DataError, DataSource, SourceOptions, TensorImageSo
 from gankit.data.images import (
     IMAGE_EXTENSIONS,
     PROGRESS_MIN_FILES,
+    SPLIT_FOLDERS,
+    UNPAIRED_FOLDERS,
     Digits8x8Options,
     Mnist5kOptions,
+    crop_square,
     digits8x8,
     image_files,
     mnist5k,
@@ -34,6 +40,7 @@ from gankit.data.images import (
     resize_images,
 )
 from gankit.data.registry import SOURCES
+from gankit.data.sizes import image_sides, training_size
 
 MNIST_SIDE = 28
 CANNY_SIGMA = 1.0
@@ -45,6 +52,9 @@ Split = Literal["all", "train", "heldout"]
 SPLIT_DESCRIPTION = (
     "'train': leave out the held-out digits of the shipped classifier (the evaluation's "
     "reference set); 'heldout': only them."
+)
+SIZE_DESCRIPTION = (
+    "None: the images' own, brought down to a size the convolutional nets build (100 px → 96)."
 )
 
 
@@ -170,13 +180,26 @@ class AlignedOptions(SourceOptions):
     path: str = Field(
         min_length=1,
         description="Folder searched recursively for .png/.jpg/.jpeg files, each the two "
-        "images A|B side by side (e.g. facades/train of the pix2pix data sets).",
+        "images A|B side by side; or a pix2pix data set's folder with train/, val/, test/ "
+        "(e.g. facades), of which split picks one.",
     )
-    size: int = Field(256, ge=4, description="Each half is resized to size×size (≥ 4).")
+    size: int | None = Field(
+        None, ge=4, description="Each half is resized to size×size (≥ 4); " + SIZE_DESCRIPTION
+    )
     greyscale: bool = Field(False, description="Load as 1-channel grey instead of 3-channel RGB.")
     direction: Literal["AtoB", "BtoA"] = Field(
         "AtoB", description="'AtoB': the left half is the input, the right the target; 'BtoA'."
     )
+    split: Literal["train", "val", "test"] = Field(
+        "train",
+        description="Which of path's train/, val/, test/ sub-folders to read; a path without "
+        "them holds the pairs itself (split train).",
+    )
+
+    def heldout_split(self) -> str | None:
+        """``test`` (else ``val``) when the folder has one besides ``train``."""
+        root = Path(self.path).expanduser()
+        return next((s for s in ("test", "val") if (root / s).is_dir()), None)
 
 
 class PairedFoldersOptions(SourceOptions):
@@ -188,7 +211,9 @@ class PairedFoldersOptions(SourceOptions):
         min_length=1,
         description="Folder of target images, each named as its input (any image extension).",
     )
-    size: int = Field(256, ge=4, description="Both images are resized to size×size (≥ 4).")
+    size: int | None = Field(
+        None, ge=4, description="Both images are resized to size×size (≥ 4); " + SIZE_DESCRIPTION
+    )
     greyscale: bool = Field(False, description="Load as 1-channel grey instead of 3-channel RGB.")
 
 
@@ -201,13 +226,21 @@ class UnpairedFoldersOptions(SourceOptions):
         description="Folder holding trainA and trainB (and optionally testA and testB), the "
         "layout of the CycleGAN data sets.",
     )
-    size: int = Field(
-        256, ge=4, description="Shorter side to size, then centre crop to size×size (≥ 4)."
+    size: int | None = Field(
+        None,
+        ge=4,
+        description="Shorter side to size, then centre crop to size×size (≥ 4); "
+        + SIZE_DESCRIPTION,
     )
     greyscale: bool = Field(False, description="Load as 1-channel grey instead of 3-channel RGB.")
     split: Literal["train", "test"] = Field(
         "train", description="Read trainA/trainB or testA/testB."
     )
+
+    def heldout_split(self) -> str | None:
+        """``test`` when the folder has testA and testB."""
+        root = Path(self.path).expanduser()
+        return "test" if all((root / f"test{d}").is_dir() for d in "AB") else None
 
 
 class Edges2DigitsOptions(SourceOptions):
@@ -218,6 +251,9 @@ class Edges2DigitsOptions(SourceOptions):
         MNIST_SIDE, ge=4, description="Digits resized to size×size (≥ 4) before edge detection."
     )
     split: Split = Field("all", description=SPLIT_DESCRIPTION)
+
+    def heldout_split(self) -> str | None:
+        return "heldout"
 
 
 class Mnist2Digits8x8Options(SourceOptions):
@@ -231,18 +267,42 @@ class Mnist2Digits8x8Options(SourceOptions):
     )
     split: Split = Field("all", description=SPLIT_DESCRIPTION + " Applied to both domains.")
 
+    def heldout_split(self) -> str | None:
+        return "heldout"
+
 
 @SOURCES.register("aligned", options=AlignedOptions)
 def aligned(options: AlignedOptions) -> PairedImageSource:
     """A folder of A|B images side by side, pix2pix's layout (Isola et al., 2017)."""
-    root = Path(options.path).expanduser()
+    root = _split_folder(Path(options.path).expanduser(), options.split)
     mode = "L" if options.greyscale else "RGB"
     files = _list_images(root, "aligned")
-    halves = _load_all(files, root.name, lambda path: _halves(path, mode, options.size))
+    sides = image_sides(files, "aligned", halves=True)
+    size = training_size(sides, options.size, f"aligned {root}", "A|B halves")
+    halves = _load_all(files, root.name, lambda path: _halves(path, mode, size))
     left = torch.stack([a for a, _ in halves])
     right = torch.stack([b for _, b in halves])
     inputs, targets = (left, right) if options.direction == "AtoB" else (right, left)
     return PairedImageSource(inputs, targets, name=f"aligned {root}")
+
+
+def _split_folder(root: Path, split: str) -> Path:
+    """The folder of pairs to read: ``root/split`` when ``root`` has train/, val/ or test/
+    sub-folders (the pix2pix data sets), else ``root`` itself (only for split train)."""
+    present = [name for name in SPLIT_FOLDERS if (root / name).is_dir()]
+    if split in present:
+        return root / split
+    if present:
+        raise DataError(
+            f"aligned: {root} has no {split}/ sub-folder (it has {', '.join(present)}); "
+            f"choose data.split from {', '.join(present)}"
+        )
+    if split != "train" and root.is_dir():
+        raise DataError(
+            f"aligned: data.split={split}, but {root} has no train/, val/ or test/ "
+            "sub-folders: it holds the pairs itself (data.split=train)"
+        )
+    return root
 
 
 def _halves(path: Path, mode: str, size: int) -> tuple[Tensor, Tensor]:
@@ -278,9 +338,12 @@ def paired_folders(options: PairedFoldersOptions) -> PairedImageSource:
         )
     names = sorted(inputs)
     mode = "L" if options.greyscale else "RGB"
+    files = [inputs[n] for n in names] + [targets[n] for n in names]
+    where = f"paired_folders {inputs_root} → {targets_root}"
+    size = training_size(image_sides(files, "paired_folders"), options.size, where)
 
     def load(path: Path) -> Tensor:
-        return resize_images(read_image(path, mode, "paired_folders")[None], options.size)[0]
+        return resize_images(read_image(path, mode, "paired_folders")[None], size)[0]
 
     input_images = torch.stack(_load_all([inputs[n] for n in names], inputs_root.name, load))
     target_images = torch.stack(_load_all([targets[n] for n in names], targets_root.name, load))
@@ -310,18 +373,23 @@ def unpaired_folders(options: UnpairedFoldersOptions) -> UnpairedImageSource:
     root = Path(options.path).expanduser()
     mode = "L" if options.greyscale else "RGB"
     hint = f"; an unpaired data set holds {options.split}A and {options.split}B"
+    if root.name in UNPAIRED_FOLDERS and (root.parent / f"{options.split}A").is_dir():
+        hint += f": give its parent, data.path={root.parent}"
+    folders = (root / f"{options.split}A", root / f"{options.split}B")
+    files = [_list_images(folder, "unpaired_folders", hint) for folder in folders]
+    sides = image_sides(files[0] + files[1], "unpaired_folders")
+    size = training_size(sides, options.size, f"unpaired_folders {root}")
 
     def load(path: Path) -> Tensor:
-        image = read_image(path, mode, "unpaired_folders")
-        side = min(image.shape[1:])
-        top, left = (image.shape[1] - side) // 2, (image.shape[2] - side) // 2
-        return resize_images(image[None, :, top : top + side, left : left + side], options.size)[0]
+        image = crop_square(read_image(path, mode, "unpaired_folders"))
+        return resize_images(image[None], size)[0]
 
-    domains = []
-    for folder in (root / f"{options.split}A", root / f"{options.split}B"):
-        files = _list_images(folder, "unpaired_folders", hint)
-        images = torch.stack(_load_all(files, folder.name, load))
-        domains.append(TensorImageSource(images, name=f"unpaired_folders {folder}"))
+    domains = [
+        TensorImageSource(
+            torch.stack(_load_all(listed, folder.name, load)), name=f"unpaired_folders {folder}"
+        )
+        for folder, listed in zip(folders, files, strict=True)
+    ]
     return UnpairedImageSource(*domains, name=f"unpaired_folders {root}")
 
 

@@ -3,8 +3,10 @@
 The FID of Heusel et al. (2017) compares the 2048-d pool features of the Inception-v3 network
 (Szegedy et al. 2016, "Rethinking the Inception architecture") that TensorFlow published in
 2015; the PyTorch port of those weights by pytorch-fid (Seitzer 2020) is the de-facto
-standard file. gankit ships no Inception weights and fetches nothing: point
-``--inception-weights`` (or ``GANKIT_INCEPTION_WEIGHTS``) at the downloaded file.
+standard file. gankit ships no Inception weights and fetches them only when asked:
+``gankit download inception`` puts them, sha256-checked, in the cache folder
+(``~/.cache/gankit/``, :func:`gankit.data.downloads.cache_dir`), where they are found by
+default; ``--inception-weights`` (or ``GANKIT_INCEPTION_WEIGHTS``) names another file.
 
 Preprocessing follows the standard protocol: generated images in [−1, 1] are first quantised
 to 8-bit grey levels as if saved to PNG (x ↦ round(127.5·(x + 1)) / 255), grey images are
@@ -27,15 +29,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from gankit.data.downloads import INCEPTION_SHA256, INCEPTION_URL, cached_file
 from gankit.errors import GankitError
 
 WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
-WEIGHTS_URL = (
-    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
-    "pt_inception-2015-12-05-6726825d.pth"
-)
-STANDARD_SHA256_PREFIX = "6726825d"
-"""The sha256 prefix in the standard file's name (torch.hub's naming convention)."""
+WEIGHTS_URL = INCEPTION_URL
+STANDARD_SHA256 = INCEPTION_SHA256
 INPUT_SIZE = 299
 FEATURE_DIM = 2048
 NUM_LOGITS = 1008
@@ -280,9 +279,8 @@ class InceptionExtractor:
 
     @property
     def standard(self) -> bool:
-        """Whether the weights are the standard file (its sha256 starts with the prefix in
-        the file name published by pytorch-fid)."""
-        return self.sha256.startswith(STANDARD_SHA256_PREFIX)
+        """Whether the weights are the standard file (the sha256 of pytorch-fid's file)."""
+        return self.sha256 == STANDARD_SHA256
 
     @torch.no_grad()
     def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
@@ -310,13 +308,16 @@ class InceptionExtractor:
 
 
 def weights_path(weights: str | os.PathLike | None = None) -> Path:
-    """The weights file given, else ``$GANKIT_INCEPTION_WEIGHTS``; a clear error naming what
-    to download when neither is set or the file is missing."""
+    """The weights file given, else ``$GANKIT_INCEPTION_WEIGHTS``, else the file ``gankit
+    download inception`` put in the cache folder; a clear error naming what to download when
+    none is there."""
     chosen = weights if weights is not None else os.environ.get(WEIGHTS_ENV)
+    if chosen is None and cached_file("inception").is_file():
+        chosen = cached_file("inception")
     how = (
-        f"download {WEIGHTS_URL} (the pytorch-fid port of the TensorFlow FID Inception-v3, "
-        f"95 MB) and pass --inception-weights PATH or set {WEIGHTS_ENV}=PATH; gankit "
-        "downloads nothing itself"
+        f"run `gankit download inception` (fetches {WEIGHTS_URL}, the pytorch-fid port of "
+        f"the TensorFlow FID Inception-v3, 96 MB, into {cached_file('inception').parent}), "
+        f"or pass --inception-weights PATH or set {WEIGHTS_ENV}=PATH"
     )
     if chosen is None or str(chosen) == "":
         raise InceptionWeightsError(f"the standard FID needs Inception-v3 weights: {how}")

@@ -3,12 +3,17 @@ space of a fixed network.
 
 A :class:`FeatureReference` holds an extractor and the features of real images, and scores
 generated images against them; ``gankit eval`` and the in-training evaluator share it, so
-both compute the same numbers the same way. Two extractors exist:
+both compute the same numbers the same way. Three extractors exist:
 
 * the shipped digit classifiers (:func:`digit_reference`), whose real set is the
   classifier's held-out digits — "digits-FID" and the other metrics on MNIST-like data;
 * the FID Inception-v3 (:class:`gankit.metrics.inception.InceptionExtractor`), the
-  standard FID's network, from a weights file the user supplies.
+  standard FID's network, from the weights file ``gankit download inception`` fetches;
+* the folder evaluator (:mod:`gankit.metrics.folder_evaluator`), trained once on a run's
+  own images, whose real set is its held-out split.
+
+What a reference can compute depends on its extractor: :meth:`FeatureReference.applicable`
+says which metrics apply and why the others do not.
 
 The metrics themselves — names, values, directions, what they need, how they are computed —
 are the sample-quality entries of :mod:`gankit.metrics.registry`. ``cfid``'s mean over
@@ -62,8 +67,10 @@ def classifier_for(data: Any, metrics: Iterable[str] = ()) -> str:
     name = getattr(data, "name", "")
     if name not in DIGIT_SOURCES:
         raise EvaluationError(
-            f"no feature extractor for data '{name}': sample-quality metrics measure runs on "
-            f"the embedded digits ({', '.join(DIGIT_SOURCES)}) with the shipped classifiers"
+            f"no feature extractor for data '{name}' among the shipped digit classifiers, "
+            f"which judge the embedded digits ({', '.join(DIGIT_SOURCES)}); `gankit eval "
+            "--extractor folder` (trained on the run's own images) or `inception` measures "
+            "other images"
         )
     size, classes = getattr(data, "size", None), getattr(data, "classes", None)
     if size not in (None, DIGIT_SOURCES[name]) or classes is not None:
@@ -128,8 +135,9 @@ class FeatureReference:
     """Real images seen through an extractor, ready to score generated images.
 
     ``real`` describes the real set for the provenance; ``train_images`` (the run's training
-    set, in [−1, 1]) are needed by the ``mem`` metric only; ``digit_classes`` says whether
-    the extractor's logits are the ten digits (for the ``classes`` metric)."""
+    set, in [−1, 1]) are needed by the ``mem`` metric only; ``data_classes`` says whether
+    the extractor's logits are the classes of the data (for the ``classes`` and ``cacc``
+    metrics); an extractor whose logits are (N, 0) has none (for ``is``)."""
 
     def __init__(
         self,
@@ -137,40 +145,67 @@ class FeatureReference:
         real_images: Tensor,
         real: dict[str, Any],
         train_images: Tensor | None = None,
-        digit_classes: bool = False,
+        data_classes: bool = False,
         real_labels: Tensor | None = None,
     ) -> None:
         self.extractor = extractor
         self.real_labels = real_labels
         self.real = {**real, "count": len(real_images)}
         self.real_count = len(real_images)
-        self.real_features = extractor.features_and_logits(real_images)[0]
+        self.real_features, real_logits = extractor.features_and_logits(real_images)
         self.train_features: Tensor | None = None
         if train_images is not None:
             self.train_features = extractor.features_and_logits(train_images)[0]
-        self.digit_classes = digit_classes
+        self.data_classes = data_classes
+        self.logits = real_logits.shape[1] > 0
+
+    def _missing(self, need: str) -> bool:
+        """Whether this reference lacks ``need`` (a key of :data:`NEEDS`; the generated
+        labels are checked apart)."""
+        return {
+            "data_classes": not self.data_classes,
+            "logits": not self.logits,
+            "real_labels": self.real_labels is None,
+            "train_features": self.train_features is None,
+        }.get(need, False)
+
+    def applicable(
+        self, metrics: Iterable[str], labelled: bool = False
+    ) -> tuple[list[str], dict[str, str]]:
+        """``metrics`` split into those this reference computes and, for each other one,
+        why not (``labelled``: the generated images come with the labels they were asked
+        for, as a conditional run's do)."""
+        kept: list[str] = []
+        skipped: dict[str, str] = {}
+        for name in metrics:
+            metric = SAMPLE_METRICS[name]
+            unmet = [need for need in sorted(metric.needs) if self._missing(need)]
+            if metric.conditional and not labelled:
+                skipped[name] = "it measures a conditional run (task=conditional)"
+            elif unmet:
+                skipped[name] = f"it needs {NEEDS[unmet[0]]}"
+            else:
+                kept.append(name)
+        return kept, skipped
 
     def check(self, metrics: Iterable[str], labelled: bool = False) -> None:
         """Refuse metrics this reference cannot compute (``labelled``: the generated images
         come with the labels they were asked for)."""
         chosen = [metric for name, metric in SAMPLE_METRICS.items() if name in metrics]
         for metric in chosen:
-            if "digit_classes" in metric.needs and not self.digit_classes:
+            if "data_classes" in metric.needs and not self.data_classes:
                 raise EvaluationError(
-                    f"the {metric.name} metric needs a digit classifier as extractor"
+                    f"the {metric.name} metric needs a digit classifier (or the folder "
+                    "evaluator of labelled data) as extractor"
                 )
         conditional = [metric.name for metric in chosen if metric.conditional]
         if conditional and not labelled:
             raise EvaluationError(
                 f"{', '.join(conditional)} measure a conditional run (task=conditional)"
             )
-        missing = {
-            "real_labels": self.real_labels is None,
-            "train_features": self.train_features is None,
-        }
         for metric in chosen:
             for need in sorted(metric.needs):
-                if missing.get(need):
+                if self._missing(need):
                     raise EvaluationError(f"the {metric.name} metric needs {NEEDS[need]}")
 
     def measure(
@@ -218,6 +253,6 @@ def digit_reference(
             "split": f"held-out split of the classifier (seed {split['seed']})",
         },
         None if train_images is None else scale_images(train_images),
-        digit_classes=True,
+        data_classes=True,
         real_labels=labels,
     )

@@ -17,10 +17,12 @@ Sample-quality metrics (tasks ``unconditional`` and ``conditional``) are compute
 * ``kid``: the unbiased polynomial-kernel MMD² over subsets (Bińkowski et al. 2018);
 * ``pr``: precision and recall of k-NN manifolds (Kynkäänniemi et al. 2019);
 * ``dc``: density and coverage (Naeem et al. 2020);
-* ``is``: the Inception score of the extractor's class predictions (Salimans et al. 2016);
-* ``classes`` (digit classifiers only): digit classes found among generated samples, the
-  largest class's share and the reverse KL of the class histogram to uniform;
-* ``cacc`` (conditional runs, digit classifiers): conditional accuracy;
+* ``is``: the Inception score of the extractor's class predictions (Salimans et al. 2016;
+  extractors with class logits);
+* ``classes`` (extractors whose classes are the data's: the digit classifiers, the folder
+  evaluator of labelled data): classes found among generated samples, the largest class's
+  share and the reverse KL of the class histogram to uniform;
+* ``cacc`` (conditional runs, such extractors): conditional accuracy;
 * ``cfid`` (conditional runs): per-class FID (also ``class_fid_<label>`` per class);
 * ``mem``: the memorisation check against held-out images (never a default).
 
@@ -53,7 +55,9 @@ SAMPLE_TASKS = ("unconditional", "conditional")
 """Tasks whose generator maps noise to samples: measured by sample-quality metrics."""
 
 NEEDS = {
-    "digit_classes": "the extractor's class logits are the ten digits (a digit classifier)",
+    "data_classes": "an extractor whose class logits are the data's classes (a digit "
+    "classifier, or the folder evaluator of labelled data)",
+    "logits": "an extractor with class logits (not the self-supervised folder evaluator)",
     "labels": "the labels a conditional generator was asked for (a conditional run)",
     "real_labels": "the labels of the real reference images",
     "train_features": "the run's training images, never the held-out ones (data.split=train)",
@@ -209,15 +213,16 @@ REGISTRY: tuple[Metric, ...] = (
         "Inception score of the extractor's class predictions (Salimans et al. 2016)",
         {"is": "higher"},
         SAMPLE_TASKS,
+        needs=frozenset({"logits"}),
         compute=_is,
     ),
     Metric(
         "classes",
-        "digit classes found among generated samples, the largest class's share, the reverse "
+        "classes found among generated samples, the largest class's share, the reverse "
         "KL of the class histogram to uniform",
         {"classes_covered": "higher", "largest_class_share": "lower", "class_reverse_kl": "lower"},
         SAMPLE_TASKS,
-        needs=frozenset({"digit_classes"}),
+        needs=frozenset({"data_classes"}),
         compute=_classes,
     ),
     Metric(
@@ -225,7 +230,7 @@ REGISTRY: tuple[Metric, ...] = (
         "conditional accuracy: the share of generated images read as the label asked for",
         {"conditional_accuracy": "higher"},
         ("conditional",),
-        needs=frozenset({"digit_classes", "labels"}),
+        needs=frozenset({"data_classes", "labels"}),
         compute=_cacc,
     ),
     Metric(

@@ -79,7 +79,8 @@ class Conditional(NoiseToSamples):
                 f"{self.config.data.name} has {source.classes or 'none'} (use the digit sets, "
                 "a folder with one sub-folder per class, ring or grid)"
             )
-        return {**super().data_info(source), "classes": source.classes}
+        names = getattr(source, "class_names", None) or [str(i) for i in range(source.classes)]
+        return {**super().data_info(source), "classes": source.classes, "class_names": names}
 
     def build_networks(self, data: dict[str, Any]) -> dict[str, nn.Module]:
         """G(z, y) = G₀([z, e(y)]) and D(x, y) by concatenation or projection."""

@@ -11,6 +11,9 @@ The Trainer announces what happens; callbacks decide what to do with it:
                                         session ends in an error "diverged", "aborted"
                                         (a second Ctrl-C) or "failed"
 
+Besides files, a run reports on stderr: a tqdm bar (:class:`ProgressBar`), or plain lines
+for logs and pipes (:class:`PlainLog`), after a :class:`StartLine`.
+
 A live dashboard or a health monitor is one more callback listening to the same events;
 :class:`gankit.train.status.StatusFile` keeps ``status.json`` that way.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import torch
@@ -151,6 +155,10 @@ class Checkpointer(Callback):
             trainer.save_checkpoint()
 
 
+SHOWN_STATISTICS = ("d_loss", "g_loss", "d_acc")
+"""The statistics of a training record that the progress bar and the plain log lines show."""
+
+
 class ProgressBar(Callback):
     """A tqdm bar over generator steps with ETA and the latest losses."""
 
@@ -173,8 +181,58 @@ class ProgressBar(Callback):
         self._bar.update(1)
 
     def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
-        shown = {k: record[k] for k in ("d_loss", "g_loss", "d_acc") if k in record}
+        shown = {k: record[k] for k in SHOWN_STATISTICS if k in record}
         self._bar.set_postfix({k: f"{v:.3f}" for k, v in shown.items()}, refresh=False)
 
     def on_fit_end(self, trainer: Trainer, status: str) -> None:
         self._bar.close()
+
+
+class StartLine(Callback):
+    """One line on stderr as each session starts: the run, the steps it goes through, the
+    device and torch's CPU threads (``threads`` says how many and why, e.g. a
+    :class:`gankit.threads.ThreadChoice`; default: torch's count)."""
+
+    def __init__(self, threads: object | None = None) -> None:
+        self.threads = threads
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        threads = self.threads or f"{torch.get_num_threads()} CPU threads"
+        line = (
+            f"{trainer.run.path}: steps {trainer.step} → {trainer.config.train.steps} on "
+            f"{trainer.device}, {threads}"
+        )
+        tqdm.write(line, file=sys.stderr)  # above a progress bar, if there is one
+
+
+class PlainLog(StartLine):
+    """The progress of a run as plain lines on stderr, for logs and pipes (``--no-progress``):
+    the start line, then one :func:`log_line` per record, every ``log.every`` steps."""
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        super().on_fit_start(trainer)
+        self._clock = time.perf_counter()
+        self._earlier = trainer.elapsed  # the run's earlier sessions
+
+    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        elapsed = self._earlier + time.perf_counter() - self._clock
+        print(log_line(record, trainer.config.train.steps, elapsed), file=sys.stderr, flush=True)
+
+
+def log_line(record: dict[str, Any], total: int, elapsed: float) -> str:
+    """``step 500/3000  12.3s  40.7 it/s  d_loss 1.234  g_loss 0.987  d_acc 0.512`` for a
+    training record (``elapsed``: seconds of the whole run; it/s over the record's window);
+    ``eval step 500/3000  fid 12.345  …`` for an evaluation."""
+    step = f"step {record['step']}/{total}"
+    if record_kind(record) == "eval":
+        values = [(k.removeprefix("eval/"), v) for k, v in record.items() if k.startswith("eval/")]
+        return "  ".join([f"eval {step}", *(f"{k} {_number(v)}" for k, v in values)])
+    parts = [step, f"{elapsed:.1f}s"]
+    if "steps_per_s" in record:
+        parts.append(f"{record['steps_per_s']:.1f} it/s")
+    parts += [f"{k} {_number(record[k])}" for k in SHOWN_STATISTICS if k in record]
+    return "  ".join(parts)
+
+
+def _number(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else str(value)

@@ -4,7 +4,9 @@ One checkpoint is a folder ``checkpoints/step_<step, 8 digits>/`` with
 
     models.safetensors    every module's state dict (weights and buffers), "<module>.<key>"
     training.safetensors  optimiser tensors "<opt>.<param index>.<key>" and RNG states "rng.<name>"
-    state.json            format version, step, config, optimiser hyper-parameters, file hashes
+    state.json            format version, step, config, the data's description (kind, shape,
+                          classes and their names; older checkpoints have no names),
+                          optimiser hyper-parameters, file hashes
 
 No pickle is involved, so loading a checkpoint cannot run code. The folder is written under
 a temporary name and renamed into place, so an interrupted write never replaces or damages
@@ -210,6 +212,7 @@ def _check_state(state_path: Path, state: Any) -> None:
     for key in ("config", "optimizers", "data"):
         if not isinstance(state.get(key), dict):
             raise CheckpointError(f"{state_path}: '{key}' is missing or not an object")
+    _check_class_names(state_path, state["data"])
     hashes = state.get("sha256")
     if not isinstance(hashes, dict) or set(hashes) != set(_TENSOR_FILES):
         raise CheckpointError(
@@ -218,6 +221,24 @@ def _check_state(state_path: Path, state: Any) -> None:
         )
     if not all(isinstance(h, str) for h in hashes.values()):
         raise CheckpointError(f"{state_path}: 'sha256' values are not hex digests")
+
+
+def _check_class_names(state_path: Path, data: dict[str, Any]) -> None:
+    """Refuse ``data.class_names`` (a conditional run's names of its labels 0..K−1; absent
+    in checkpoints written before they were kept) unless it is K distinct strings."""
+    names = data.get("class_names")
+    if names is None:
+        return
+    if (
+        not isinstance(names, list)
+        or not all(isinstance(name, str) for name in names)
+        or len(set(names)) != len(names)
+        or len(names) != data.get("classes")
+    ):
+        raise CheckpointError(
+            f"{state_path}: 'data.class_names' is not a list of {data.get('classes')} distinct "
+            "names"
+        )
 
 
 def list_checkpoints(directory: Path) -> list[Path]:

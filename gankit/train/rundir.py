@@ -26,7 +26,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -187,14 +187,46 @@ def timestamp() -> str:
     return datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
-def run_name(preset: str | None, overrides: list[str]) -> str:
-    """``<preset>[-<overrides>]-<YYYYmmdd-HHMMSS>``, safe as a folder name."""
-    parts = [preset or "custom"]
+DATA_PATH_KEYS = ("path", "images", "inputs", "root")
+"""Keys of a ``data:`` section that name where the data is, the first one given naming it."""
+
+
+def run_name(
+    preset: str | None, overrides: list[str], data: Mapping[str, Any] | None = None
+) -> str:
+    """``<preset>[-<overrides>]-<YYYYmmdd-HHMMSS>``, safe as a folder name.
+
+    ``data``, the data section of a run whose data is not its preset's, names the run
+    instead of the preset: ``<data label>[-<other overrides>]-<time>`` (see
+    :func:`data_label`; ``gankit train dcgan-mnist --set data.name=folder --set
+    data.path=my_images/`` → ``folder-my_images-<time>``)."""
+    if data is None:
+        parts = [preset or "custom"]
+    else:
+        parts = [_safe(data_label(data)).strip("-.") or "data"]
+        shown = {"data", "data.name", *(f"data.{key}" for key in DATA_PATH_KEYS)}
+        overrides = [o for o in overrides if o.partition("=")[0].strip() not in shown]
     if overrides:
         slug = "_".join(_short_override(o) for o in overrides)
-        parts.append(re.sub(r"[^A-Za-z0-9=_.+-]", "", slug)[:60])
+        parts.append(_safe(slug))
     parts.append(time.strftime("%Y%m%d-%H%M%S"))
     return "-".join(parts)
+
+
+def data_label(data: Mapping[str, Any]) -> str:
+    """``<name>[-<last part of its path>]`` of a data section: ``folder-my_images`` for
+    ``{name: folder, path: my_images/}``, ``ring`` for ``{name: ring}``."""
+    name = str(data.get("name", "data"))
+    where = next((data[k] for k in DATA_PATH_KEYS if isinstance(data.get(k), str)), None)
+    if where is None:
+        return name
+    path = Path(where).expanduser()
+    return f"{name}-{path.name or path.resolve().name}"
+
+
+def _safe(text: str) -> str:
+    """``text`` with the characters a folder name should not hold dropped, at most 60."""
+    return re.sub(r"[^A-Za-z0-9=_.+-]", "", text)[:60]
 
 
 def _short_override(text: str) -> str:

@@ -62,7 +62,7 @@ from gankit.train.stopping import StopSignals
 
 # Config keys that may change when a run is resumed: they steer how long it runs and what
 # it writes, never the math of a step.
-RESUMABLE_KEYS = ("train.steps", "log.", "samples.", "checkpoint.", "device")
+RESUMABLE_KEYS = ("train.steps", "train.max_seconds", "log.", "samples.", "checkpoint.", "device")
 
 
 class TrainingDiverged(GankitError, RuntimeError):
@@ -266,7 +266,7 @@ class Trainer:
         if refused and not allow_config_change:
             raise ConfigError(
                 f"resuming with a changed {', '.join(refused)} is refused (only train.steps, "
-                "log.*, samples.*, checkpoint.* and device may change); pass "
+                "train.max_seconds, log.*, samples.*, checkpoint.* and device may change); pass "
                 "--allow-config-change to force it"
             )
         trainer = cls(config, run, **kwargs)
@@ -293,16 +293,19 @@ class Trainer:
             self.emit("on_fit_start")
             with StopSignals() as signals:
                 self._signals = signals
-                while self.step < target and not signals.requested:
+                deadline = self._deadline(session_start)
+                out_of_time = time.perf_counter() >= deadline
+                while self.step < target and not signals.requested and not out_of_time:
                     self._accumulate(self.train_step())
                     self.state.step += 1
                     if self.step % self.config.log.every == 0:
                         self._log()
                     self.emit("on_step_end", self.step)
+                    out_of_time = time.perf_counter() >= deadline
                 self.stop_signal = signals.requested
                 ending = "interrupted" if signals.requested else "completed"
                 if ending == "completed" and self.step < self.config.train.steps:
-                    ending = "paused"
+                    ending = "completed" if out_of_time else "paused"
                 if ending == "completed" and self.state.log_sums:
                     self._log()  # a paused run keeps its partial window in the checkpoint
                 self.state.elapsed += time.perf_counter() - session_start
@@ -326,6 +329,14 @@ class Trainer:
                 if status != "paused":
                     self.lock.release()
         return status
+
+    def _deadline(self, session_start: float) -> float:
+        """The ``perf_counter`` time at which ``train.max_seconds`` of training (over all
+        sessions) will have passed; infinite without a budget."""
+        budget = self.config.train.max_seconds
+        if budget is None:
+            return math.inf
+        return session_start + budget - self.state.elapsed
 
     def train_step(self) -> dict[str, Tensor]:
         """One iteration of the task's game at the scheduled learning rates, then the

@@ -130,7 +130,7 @@ def image_folder(tmp_path: Path) -> Path:
 
 
 def test_folder_labels_from_subfolders(image_folder):
-    source = build_source(FolderOptions(path=str(image_folder)))
+    source = build_source(FolderOptions(path=str(image_folder), size=64))
     assert source.images.shape == (6, 3, 64, 64) and source.images.dtype == torch.uint8
     assert source.class_names == ["cats", "dogs"]
     assert source.labels.tolist() == [0, 0, 0, 1, 1, 1]

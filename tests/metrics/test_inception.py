@@ -62,6 +62,7 @@ def test_preprocessing_quantises_repeats_grey_and_resizes_to_299():
 
 def test_missing_weights_say_what_to_download(monkeypatch, tmp_path):
     monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))  # nothing downloaded there
     with pytest.raises(InceptionWeightsError, match="download") as absent:
         InceptionExtractor()
     assert WEIGHTS_URL in str(absent.value) and WEIGHTS_ENV in str(absent.value)
