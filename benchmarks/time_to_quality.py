@@ -9,13 +9,17 @@ scoring happen after training, outside the clock. Prints one table per arm, mean
 seeds, and with ``--plot`` draws the FID curves.
 
     python benchmarks/time_to_quality.py --seeds 3 --threads 2 --plot time_to_quality.png
+    python benchmarks/time_to_quality.py --arms main --ablation --steps 4000 --threads 1
 
 Arms (``--arms``, comma-separated; ``--ablation`` adds the ablation arms):
 
 - ``main``: the main job (``gankit train``), as shipped;
 - ``dcgan``: a plain DCGAN (Radford et al. 2016) on the same data: DCGAN nets with batch
   norm, the non-saturating loss, Adam(2e-4, 0.5), no augmentation, no regulariser, no EMA;
-- ``no-augment``, ``no-ema``, ``no-r1``, ``dcgan-nets``: the main job with one part removed.
+- ``no-ema``, ``no-lr-decay``, ``narrow-g`` (G of width 32), ``lr-2e-4``: the main job with one
+  part taken away; ``diffaugment`` (translation and cutout, Zhao et al. 2020) and
+  ``residual-nets`` (SNGAN-style residual G and D of width 32): the main job with a part added
+  or swapped in.
 """
 
 from __future__ import annotations
@@ -53,15 +57,17 @@ ARMS: dict[str, dict[str, Any]] = {
         "train.d_optimizer": {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]},
         "train.steps": LONG,
     },
-    "no-augment": {"augment": None},
     "no-ema": {"train.ema": None},
-    "no-r1": {"regularisers": {}},
-    "dcgan-nets": {
-        "generator": {"name": "dcgan", "width": 32},
-        "discriminator": {"name": "dcgan", "width": 32, "norm": "none"},
+    "no-lr-decay": {"train.lr_decay": None},
+    "narrow-g": {"generator.width": 32},
+    "lr-2e-4": {"train.g_optimizer.lr": 2e-4, "train.d_optimizer.lr": 2e-4},
+    "diffaugment": {"augment": {"name": "diffaugment", "policy": ["translation", "cutout"]}},
+    "residual-nets": {
+        "generator": {"name": "residual", "width": 32},
+        "discriminator": {"name": "residual", "width": 32},
     },
 }
-ABLATION = ("no-augment", "no-ema", "no-r1", "dcgan-nets")
+ABLATION = ("no-ema", "no-lr-decay", "narrow-g", "lr-2e-4", "diffaugment", "residual-nets")
 
 
 class CheckpointAtSeconds(Callback):
@@ -81,16 +87,24 @@ class CheckpointAtSeconds(Callback):
             self.written[self.pending.pop(0)] = trainer.save_checkpoint()
 
 
-def train_arm(arm: str, seed: int, budget: float, at: list[float], root: Path) -> list[dict]:
-    """Train one arm with one seed; the scores at each time in ``at`` (and at the end)."""
+def train_arm(
+    arm: str, seed: int, budget: float, at: list[float], root: Path, steps: int | None = None
+) -> list[dict]:
+    """Train one arm with one seed; the scores at each time in ``at`` (and at the end).
+    With ``steps``, the arm trains exactly that many steps instead, without a time budget."""
     overrides = {
         **ARMS[arm],
         "seed": seed,
         "device": "cpu",
-        "train.max_seconds": budget,
-        "checkpoint.keep": len(at) + 2,
+        "checkpoint.every": 0,  # only the timed ones and the last
+        "checkpoint.keep": len(at) + 1,
         "log.tensorboard": False,
     }
+    if steps is None:
+        overrides["train.max_seconds"] = budget
+    else:
+        overrides["train.steps"] = steps
+        at = []
     clock = CheckpointAtSeconds([t for t in at if t < budget])
     run = gankit.train(
         MAIN, overrides, run_dir=root / f"{arm}-{seed}", callbacks=[clock], progress=False
@@ -117,9 +131,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--arms", default="main,dcgan")
     parser.add_argument("--ablation", action="store_true", help="add " + ", ".join(ABLATION))
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N−1")
+    parser.add_argument("--json", help="also write every seed's scores to this file")
     parser.add_argument("--budget", type=float, default=300.0, help="training seconds")
     parser.add_argument("--at", default="60,120,180", help="earlier times to score")
+    parser.add_argument(
+        "--steps", type=int, help="train every arm this many steps instead of for --budget"
+    )
     parser.add_argument("--threads", type=int, help="torch.set_num_threads")
     parser.add_argument("--plot", help="write the FID curves to this image")
     args = parser.parse_args()
@@ -127,14 +145,18 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     arms = args.arms.split(",") + (list(ABLATION) if args.ablation else [])
     at = [float(t) for t in args.at.split(",")]
-    print(f"budget {args.budget:.0f} s, {args.seeds} seeds, {torch.get_num_threads()} thread(s)")
+    length = f"{args.steps} steps" if args.steps else f"budget {args.budget:.0f} s"
+    print(f"{length}, {args.seeds} seeds, {torch.get_num_threads()} thread(s)")
     results: dict[str, list[list[dict]]] = {}
     with tempfile.TemporaryDirectory() as root:
         for arm in arms:
             results[arm] = [
-                train_arm(arm, seed, args.budget, at, Path(root)) for seed in range(args.seeds)
+                train_arm(arm, seed, args.budget, at, Path(root), args.steps)
+                for seed in range(args.seeds)
             ]
             report(arm, results[arm])
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
     if args.plot:
         plot(results, args.plot)
 

@@ -10,7 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from gankit.config import list_presets
+from gankit.config import list_presets, load_preset
+from gankit.data.shapes import write_shapes
 from gankit.data.toy import GaussianMixture
 from gankit.metrics.divergences import exact_divergence
 
@@ -191,9 +192,15 @@ def test_console_script_is_installed():
 @pytest.mark.parametrize("preset", [name for name, _ in list_presets()])
 def test_every_preset_trains_a_few_steps(tmp_path, preset):
     run = tmp_path / preset
+    data = load_preset(preset).get("data", {})
+    own_images = []
+    if data.get("name") == "folder" and "path" not in data:  # the user's images: shapes
+        write_shapes(tmp_path / "images", 8, size=data.get("size") or 32)
+        own_images = ["--set", f"data.path={tmp_path / 'images'}"]
     gankit(
         "train",
         preset,
+        *own_images,
         "--steps",
         "3",
         "--set",

@@ -11,11 +11,17 @@ from gankit.config import (
 )
 
 
+def own_images(preset: str) -> list[str]:
+    """The override a preset for the user's own images needs: the folder (data.path)."""
+    data = load_preset(preset).get("data", {})
+    return ["data.path=my_images/"] if data.get("name") == "folder" and "path" not in data else []
+
+
 def test_every_shipped_preset_validates_and_has_a_summary():
     presets = dict(list_presets())
     assert DEFAULT_PRESET in presets
     for name, summary in presets.items():
-        config = resolve(name)
+        config = resolve(name, own_images(name))
         assert config.preset == name
         assert len(summary) > 10, name
 
