@@ -35,7 +35,7 @@ def gen(seed: int) -> torch.Generator:
 
 
 def test_registry_lists_every_source_with_summary_and_field_docs():
-    images = {"mnist5k", "digits8x8", "folder", "idx"}
+    images = {"mnist5k", "digits8x8", "folder", "idx", "shapes"}
     translation = {
         "aligned",
         "paired_folders",
