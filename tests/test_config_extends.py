@@ -35,17 +35,17 @@ def one_line_error(name):
 def test_a_file_extends_a_preset_as_set_overrides_do(tmp_path):
     path = write(
         tmp_path / "mine.yaml",
-        "base: dcgan-mnist\ngenerator: {width: 16}\ntrain: {steps: 500, ema: {decay: 0.99}}\n",
+        "base: dcgan-digits8x8\ngenerator: {width: 16}\ntrain: {steps: 500, lr_decay: {start: 100}}\n",
     )
     config = resolve(path)
     assert config.preset == "mine"
     assert (config.generator.name, config.generator.width) == ("dcgan", 16)
-    assert config.discriminator.width == 32  # the preset's, untouched
+    assert config.discriminator.width == 64  # the preset's, untouched
     assert (config.train.steps, config.train.batch_size) == (500, 64)
-    assert config.train.ema.decay == 0.99  # a section that was off is switched on
-    assert (config.samples.every, config.checkpoint.every) == (500, 1000)
+    assert config.train.lr_decay.start == 100  # a section that was off is switched on
+    assert config.samples.every == 500
     overridden = resolve(
-        "dcgan-mnist", ["generator.width=16", "train.steps=500", "train.ema.decay=0.99"]
+        "dcgan-digits8x8", ["generator.width=16", "train.steps=500", "train.lr_decay.start=100"]
     )
     assert without_preset(config) == without_preset(overridden)
 

@@ -137,14 +137,14 @@ def test_every_regulariser_and_registry_section_is_covered():
     assert {"train.g_optimizer", "train.d_optimizer"} <= covered
 
 
-def test_the_reported_override_on_the_main_preset_tunes_its_default_adam():
-    # dcgan-mnist names no optimiser: the default Adam with lr 0.001 and its other defaults
-    config = resolve("dcgan-mnist", ["train.g_optimizer.lr=0.001"])
+def test_an_override_on_a_preset_without_optimisers_tunes_its_default_adam():
+    # dcgan-digits8x8 names no optimiser: the default Adam with lr 0.001 and its other defaults
+    config = resolve("dcgan-digits8x8", ["train.g_optimizer.lr=0.001"])
     assert config.train.g_optimizer == AdamOptions(lr=0.001)
     assert config.train.g_optimizer.betas == (0.5, 0.999) and config.train.g_optimizer.eps == 1e-8
     assert config.train.d_optimizer == AdamOptions()
-    assert config.train.steps == 3000  # the preset's own values stay
-    assert config.generator == DCGANGeneratorOptions(width=32)
+    assert config.train.steps == 2000  # the preset's own values stay
+    assert config.generator == DCGANGeneratorOptions(width=64)
 
 
 def test_an_option_keeps_the_component_the_preset_names():
@@ -546,7 +546,7 @@ def test_typos_suggest_the_closest_names(override, ending):
         ("train={steps: 1, steps: 2}", "key 'steps' is given twice in one mapping"),
         (
             "train.steps.x=1",
-            "override 'train.steps.x': 'train.steps' is a value, not a section (it is 3000)",
+            "override 'train.steps.x': 'train.steps' is a value, not a section (it is 4000)",
         ),
         ("eval.metrics.x=1", "eval.metrics: Input should be a valid list"),
         ("train.critic_warmup=[1]", "train.critic_warmup is a section, not [1]"),

@@ -145,8 +145,8 @@ def test_pix2pix_on_users_folders_gets_the_pixel_metrics_and_a_note(tmp_path, ca
                  "targets": str(root / "targets"), "size": 16},
         "generator": {"name": "unet", "width": 4},
         "discriminator": {"name": "patchgan", "width": 4, "layers": 2},
-        "train.steps": 2, "train.batch_size": 4, "samples.every": 0,
-        "log.tensorboard": False, "device": "cpu",
+        "train.steps": 2, "train.batch_size": 4, "train.ema": None, "train.lr_decay": None,
+        "samples.every": 0, "log.tensorboard": False, "device": "cpu",
     }  # fmt: skip
     run = gankit.train(None, overrides, run_dir=tmp_path / "run", progress=False)
     result = evaluate(run.path, samples=12)

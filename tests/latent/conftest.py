@@ -35,7 +35,7 @@ def digits(tmp_path_factory):
         "discriminator.width": 16,
         "train.steps": 150,
         "checkpoint.every": 150,
-        "train.ema.decay": 0.9,
+        "train.ema": {"decay": 0.9},
     }
     return gankit.load(_train(tmp_path_factory, "digits", "dcgan-digits8x8", overrides))
 

@@ -12,6 +12,8 @@ from gankit.train.checkpoint import list_checkpoints, load_checkpoint
 COMMON = {
     "train.steps": 12,
     "train.batch_size": 4,
+    "train.ema": None,  # the main job's sampler; translation tasks take none
+    "train.lr_decay": None,
     "log.every": 3,
     "samples.every": 0,
     "samples.count": 3,
