@@ -131,7 +131,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--arms", default="main,dcgan")
     parser.add_argument("--ablation", action="store_true", help="add " + ", ".join(ABLATION))
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N−1")
+    parser.add_argument("--seeds", type=int, default=3, help="how many seeds")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds F..F+N−1")
     parser.add_argument("--json", help="also write every seed's scores to this file")
     parser.add_argument("--budget", type=float, default=300.0, help="training seconds")
     parser.add_argument("--at", default="60,120,180", help="earlier times to score")
@@ -146,13 +147,14 @@ def main() -> None:
     arms = args.arms.split(",") + (list(ABLATION) if args.ablation else [])
     at = [float(t) for t in args.at.split(",")]
     length = f"{args.steps} steps" if args.steps else f"budget {args.budget:.0f} s"
-    print(f"{length}, {args.seeds} seeds, {torch.get_num_threads()} thread(s)")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"{length}, seeds {list(seeds)}, {torch.get_num_threads()} thread(s)")
     results: dict[str, list[list[dict]]] = {}
     with tempfile.TemporaryDirectory() as root:
         for arm in arms:
             results[arm] = [
                 train_arm(arm, seed, args.budget, at, Path(root), args.steps)
-                for seed in range(args.seeds)
+                for seed in seeds
             ]
             report(arm, results[arm])
     if args.json:

@@ -490,7 +490,8 @@ def train(
     trainer = Trainer.start(
         resolved, root, name, exact=run_dir is not None, callbacks=callbacks, progress=progress
     )
-    warn_inert(trainer.config)
+    if trainer.ranks.is_main:
+        warn_inert(trainer.config)
     status = trainer.fit(until_step)
     return _run_of(trainer, status)
 
@@ -524,7 +525,8 @@ def resume(
     trainer = Trainer.resume(
         run_dir, overrides, allow_config_change, callbacks=callbacks, progress=progress
     )
-    warn_inert(trainer.config)
+    if trainer.ranks.is_main:
+        warn_inert(trainer.config)
     status = trainer.fit(until_step)
     return _run_of(trainer, status)
 

@@ -83,9 +83,7 @@ def _one_line_warnings(python_show):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _OneLineErrors(
-        prog="gankit", description="Train, measure and understand GANs."
-    )
+    parser = _OneLineErrors(prog="gankit", description="Train, measure and understand GANs.")
     parser.add_argument("--version", action="version", version=f"gankit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -411,6 +409,7 @@ def _train(args: argparse.Namespace) -> int:
     from gankit.config import resolve, warn_inert
     from gankit.threads import set_threads
     from gankit.train.callbacks import PlainLog, StartLine
+    from gankit.train.distributed import Ranks
 
     overrides = _overrides(args)
     if args.resume and (args.preset or args.dry_run):
@@ -440,6 +439,8 @@ def _train(args: argparse.Namespace) -> int:
             callbacks=[report],
             progress=not args.no_progress,
         )
+    if not Ranks.current().is_main:  # rank 0 reports for the run
+        return EXIT_INTERRUPTED if run.status == "interrupted" else 0
     _print_summary(run.dir.summary_path)
     if run.status == "interrupted":
         print(f"resume with: gankit train --resume {run.path}", file=sys.stderr)
@@ -821,9 +822,7 @@ def _estimate(args: argparse.Namespace) -> int:
 
     problems = []
     if args.divergence not in DIVERGENCES:
-        problems.append(
-            f"--divergence {args.divergence!r} is not one of: {', '.join(DIVERGENCES)}"
-        )
+        problems.append(f"--divergence {args.divergence!r} is not one of: {', '.join(DIVERGENCES)}")
     if args.method not in METHODS:
         problems.append(f"--method {args.method!r} is not one of: {', '.join(METHODS)}")
     if args.samples < 4:

@@ -38,6 +38,7 @@ from gankit.objectives.regularisers import RegularisersOptions
 from gankit.optim import OPTIMIZERS, AdamOptions
 from gankit.registry import Registry, did_you_mean
 from gankit.tasks import TASKS
+from gankit.train.distributed import DistributedOptions
 
 DEFAULT_PRESET = "dcgan-mnist"
 
@@ -49,7 +50,6 @@ MAX_DEPTH = 32
 
 MAX_NODES = 100_000
 """Most values in a config tree (guards against YAML alias bombs)."""
-
 
 
 def _choice(registry: Registry) -> Any:
@@ -167,6 +167,16 @@ class TrainOptions(Section):
     lr_decay: LRDecayOptions | None = Field(
         None, description="Linear decay of both learning rates to 0 over the last steps."
     )
+    precision: Literal["fp32", "bf16", "fp16"] = Field(
+        "fp32",
+        description="Number format of the forward passes (gankit.train.precision): fp32; bf16 "
+        "or fp16 under torch.autocast, fp16 with a gradient scaler per player.",
+    )
+    compile: bool = Field(
+        False,
+        description="torch.compile the networks of the training step (slow first steps while "
+        "it compiles; not with gradient_penalty, r1 or r2, which need double backward).",
+    )
 
     def d_steps_at(self, step: int) -> int:
         """Discriminator updates in generator step ``step`` (counted from 0)."""
@@ -266,6 +276,10 @@ class Config(Section):
         "off when null. Images only; sampling never augments.",
     )
     train: TrainOptions = Field(default_factory=TrainOptions)
+    distributed: DistributedOptions = Field(
+        default_factory=DistributedOptions,
+        description="How the processes of a torchrun launch talk (gankit.train.distributed).",
+    )
     log: LogOptions = Field(default_factory=LogOptions)
     samples: SampleOptions = Field(default_factory=SampleOptions)
     checkpoint: CheckpointOptions = Field(default_factory=CheckpointOptions)
@@ -288,6 +302,20 @@ class Config(Section):
             raise ValueError(
                 f"augment.name={self.augment.name}: task={self.task.name} does not augment "
                 "(the noise-to-sample tasks unconditional and conditional do); set augment=null"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _compilable(self) -> Config:
+        """torch.compile's autograd cannot differentiate a gradient again (double backward),
+        which the penalties on D's input gradient do."""
+        double_backward = ("gradient_penalty", "r1", "r2")
+        used = [name for name in double_backward if getattr(self.regularisers, name) is not None]
+        if self.train.compile and used:
+            keys = ", ".join(f"regularisers.{name}" for name in used)
+            raise ValueError(
+                f"train.compile=true cannot train {keys} (torch.compile does not support the "
+                "double backward of a penalty on D's input gradient): set train.compile=false"
             )
         return self
 

@@ -159,8 +159,14 @@ class ADA(Augment):
         self.updates += 1
         if self.updates < self.options.interval:
             return
-        self.r_t = self.sign_sum / self.sign_count
-        step = self.images / self.options.speed_images
+        sign_sum, count, images = self.sign_sum, self.sign_count, self.images
+        if self.sum_over_ranks is not None:
+            totals = self.sum_over_ranks(
+                torch.stack([sign_sum.double(), *sign_sum.new_tensor([count, images]).double()])
+            )
+            sign_sum, count, images = totals[0].to(sign_sum), int(totals[1]), int(totals[2])
+        self.r_t = sign_sum / count
+        step = images / self.options.speed_images
         self.p = (self.p + torch.sign(self.r_t - self.options.target) * step).clamp(0.0, 1.0)
         self.sign_sum = torch.zeros_like(self.sign_sum)
         self.sign_count = self.images = self.updates = 0

@@ -8,6 +8,7 @@ does for networks).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -43,6 +44,9 @@ class Augment(ABC):
         self.options = options
         self.shape = tuple(shape)
         self.device = torch.device(device)
+        self.sum_over_ranks: Callable[[Tensor], Tensor] | None = None
+        """Σ over the processes of a multi-process run, so that an adaptive state (ADA's p)
+        is the same on every rank; None alone."""
 
     @abstractmethod
     def __call__(self, x: Tensor) -> Tensor:

@@ -13,12 +13,19 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-def input_gradient(discriminator: nn.Module, x: Tensor) -> Tensor:
-    """∇_x Σ_i D(x_i), shape of ``x``, kept in the graph so a penalty on it can be trained
-    (double backpropagation)."""
-    x = x.detach().requires_grad_(True)
-    (gradient,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
-    return gradient
+def input_gradient(discriminator: nn.Module, x: Tensor, scale: float = 1.0) -> Tensor:
+    """∇_x Σ_i D(x_i), shape of ``x``, in float32, kept in the graph so a penalty on it can
+    be trained (double backpropagation).
+
+    Under mixed precision D's forward pass may run in autocast; the gradient itself is
+    taken outside it. With a loss ``scale`` s (float16), it is the gradient of s·Σ_i D(x_i)
+    divided by s, so that small gradients do not underflow on the way ("Gradient penalty"
+    in PyTorch's AMP examples, https://pytorch.org/docs/stable/notes/amp_examples.html)."""
+    x = x.detach().float().requires_grad_(True)
+    output = discriminator(x).float().sum()
+    with torch.autocast(x.device.type, enabled=False):
+        (gradient,) = torch.autograd.grad(output * scale, x, create_graph=True)
+    return gradient / scale
 
 
 def gradient_penalty(
@@ -28,27 +35,30 @@ def gradient_penalty(
     target: float = 1.0,
     one_sided: bool = False,
     eps: Tensor | None = None,
+    scale: float = 1.0,
 ) -> Tensor:
     """WGAN-GP penalty E[(‖∇D(x̂)‖₂ − 1)²] (Gulrajani et al. 2017, eq. 3).
 
     x̂ = εx + (1 − ε)x̃ with ε ~ U[0, 1] drawn per sample; the norm runs over every
     non-batch dimension. ``one_sided`` penalises only norms above the target,
-    E[max(0, ‖∇D(x̂)‖₂ − 1)²] (the paper's §4 alternative). ``eps`` (shape (B,)) fixes ε."""
+    E[max(0, ‖∇D(x̂)‖₂ − 1)²] (the paper's §4 alternative). ``eps`` (shape (B,)) fixes ε;
+    ``scale`` is the loss scale of float16 training (:func:`input_gradient`)."""
     if eps is None:
         eps = torch.rand(real.shape[0], device=real.device, dtype=real.dtype)
     eps = eps.reshape(-1, *([1] * (real.dim() - 1)))  # (B, 1, …)
     mixed = eps * real.detach() + (1 - eps) * fake.detach()
-    norms = input_gradient(discriminator, mixed).flatten(1).norm(dim=1)  # (B,)
+    norms = input_gradient(discriminator, mixed, scale).flatten(1).norm(dim=1)  # (B,)
     excess = norms - target
     if one_sided:
         excess = F.relu(excess)
     return excess.square().mean()
 
 
-def gradient_norm_penalty(discriminator: nn.Module, x: Tensor) -> Tensor:
+def gradient_norm_penalty(discriminator: nn.Module, x: Tensor, scale: float = 1.0) -> Tensor:
     """½·E‖∇_x D(x)‖², the R1 penalty on real data or R2 on generated data
-    (Mescheder, Geiger & Nowozin 2018, eq. 9–10); the weight γ multiplies it."""
-    return input_gradient(discriminator, x).flatten(1).square().sum(dim=1).mean() / 2
+    (Mescheder, Geiger & Nowozin 2018, eq. 9–10); the weight γ multiplies it. ``scale`` is
+    the loss scale of float16 training (:func:`input_gradient`)."""
+    return input_gradient(discriminator, x, scale).flatten(1).square().sum(dim=1).mean() / 2
 
 
 def consistency_term(
@@ -61,8 +71,8 @@ def consistency_term(
     D_ is D's penultimate layer (``features``), d the Euclidean distance, M′ the margin."""
     first = discriminator(real, with_features=True)  # two passes, two dropout masks
     second = discriminator(real, with_features=True)
-    logit_gap = (first.logits - second.logits).abs()  # (B,)
-    feature_gap = (first.features - second.features).norm(dim=1)  # (B,)
+    logit_gap = (first.logits.float() - second.logits.float()).abs()  # (B,), in float32
+    feature_gap = (first.features.float() - second.features.float()).norm(dim=1)  # (B,)
     return F.relu(logit_gap + feature_weight * feature_gap - margin).mean()
 
 
@@ -76,8 +86,9 @@ def clip_weights_(module: nn.Module, clip: float) -> None:
 
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
     """‖E f(x) − E f(G(z))‖₂² over a batch of D's intermediate features
-    (Salimans et al. 2016, §3.1); the real features are a fixed target."""
-    return (real_features.detach().mean(dim=0) - fake_features.mean(dim=0)).square().sum()
+    (Salimans et al. 2016, §3.1), in float32; the real features are a fixed target."""
+    real_mean = real_features.detach().float().mean(dim=0)
+    return (real_mean - fake_features.float().mean(dim=0)).square().sum()
 
 
 class HistoricalAverage:

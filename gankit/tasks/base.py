@@ -116,6 +116,7 @@ class Task(ABC):
         """Restore :meth:`state_dict` from a checkpoint's tensors (all of them: pick yours)."""
         return None  # a hook: nothing to do unless overridden
 
+
 def parameters(*modules: nn.Module | None) -> list[nn.Parameter]:
     """The parameters of every module given (None skipped), in order."""
     return [p for module in modules if module is not None for p in module.parameters()]

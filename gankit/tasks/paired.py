@@ -15,7 +15,6 @@ from torch import Tensor, nn
 from gankit.metrics.digits import scale_images
 from gankit.nets import build_patch_discriminator, build_translator
 from gankit.objectives.translation import l1_loss
-from gankit.optim import grad_norm
 from gankit.seeding import derive_seed
 from gankit.tasks.base import TaskOptions
 from gankit.tasks.translation import Translation
@@ -67,29 +66,27 @@ class Paired(Translation):
         """k discriminator updates on (input, target) vs (input, G(input)) pairs, then one
         generator update on the adversarial and L1 losses."""
         state, objective, weights = engine.state, engine.objective, self.options
-        G, D = state.networks["generator"], state.networks["discriminator"]
-        m = self.config.train.batch_size
+        G, D = engine.train_networks["generator"], engine.train_networks["discriminator"]
+        m = engine.batch_size  # this rank's share of the batch
 
         for _ in range(self.config.train.d_steps_at(state.step)):
             x, y = engine.source.sample_pairs(m, state.rngs["data"])  # (m, Cx, H, W), (m, Cy, H, W)
-            with torch.no_grad():
-                fake = G(x)  # (m, Cy, H, W)
-            real_logits = D(torch.cat([x, y], dim=1))  # (m, 1, h, w): one logit per patch
-            fake_logits = D(torch.cat([x, fake], dim=1))
-            d_loss = weights.d_loss_factor * objective.d_loss(real_logits, fake_logits)
-            state.optimizers["discriminator"].zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_grad_norm = grad_norm(D)
-            state.optimizers["discriminator"].step()
+            with engine.precision.autocast():  # the forward passes; backward in update
+                with torch.no_grad():
+                    fake = G(x)  # (m, Cy, H, W)
+                # (m, 1, h, w): one logit per patch, in float32 for the loss
+                real_logits = D(torch.cat([x, y], dim=1)).float()
+                fake_logits = D(torch.cat([x, fake], dim=1)).float()
+                d_loss = weights.d_loss_factor * objective.d_loss(real_logits, fake_logits)
+            d_grad_norm = engine.update("discriminator", d_loss)
 
-        fake = G(x)
-        g_adversarial = objective.g_loss(D(torch.cat([x, fake], dim=1)), None)
-        l1 = l1_loss(fake, y)
-        g_total = weights.adversarial_weight * g_adversarial + weights.l1_weight * l1
-        state.optimizers["generator"].zero_grad(set_to_none=True)
-        g_total.backward()  # D's weight gradients too: cleared before D's next update
-        g_grad_norm = grad_norm(G)
-        state.optimizers["generator"].step()
+        with engine.local_gradients(*self.discriminators):  # D's are thrown away
+            with engine.precision.autocast():
+                fake = G(x)
+                g_adversarial = objective.g_loss(D(torch.cat([x, fake], dim=1)).float(), None)
+                l1 = l1_loss(fake, y)
+                g_total = weights.adversarial_weight * g_adversarial + weights.l1_weight * l1
+            g_grad_norm = engine.update("generator", g_total)
 
         return {
             "d_loss": d_loss.detach(),

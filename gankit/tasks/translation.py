@@ -27,6 +27,7 @@ class Translation(Task):
     samples_from_noise: ClassVar[bool] = False
     evaluation: ClassVar[Literal["samples", "translation"]] = "translation"
     grid_columns = 3  # input | output | target (or reconstruction)
+
     @classmethod
     def check_config(cls, config: Config) -> None:
         from gankit.objectives import build_objective

@@ -13,7 +13,9 @@ penalties see augmented inputs (as in StyleGAN2-ADA); ADA reads its overfitting 
 from D's real logits of each D update, and the grids never augment. D is called through
 ``forward`` only, and G's update leaves D's weights alone by stepping G's optimiser only
 (D's gradients from G's backward pass are cleared before D's next update), which stays
-correct when D is shared across processes.
+correct when D is shared across processes. The forward passes run under
+``train.precision``'s autocast (:mod:`gankit.train.precision`), the losses on float32
+logits.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from gankit.objectives.penalties import (
     gradient_penalty,
     lecam_penalty,
 )
-from gankit.optim import grad_norm
 from gankit.tasks.base import Task, TaskOptions
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from gankit.data import DataSource
     from gankit.objectives.regularisers import RegularisersOptions
     from gankit.train.trainer import Trainer
+
 
 class UnconditionalOptions(TaskOptions):
     """G(z) and D(x); no options of its own."""
@@ -123,6 +125,16 @@ class NoiseToSamples(Task):
             else None
         )
         self._d_updates: tuple[int, int] | None = None  # (generator step, D updates before it)
+        if self.augment is not None and engine.ranks.distributed:
+            self.augment.sum_over_ranks = engine.ranks.sum
+        pack = getattr(self.config.discriminator, "pack", 1)
+        if engine.batch_size % pack:
+            raise ConfigError(
+                f"train.batch_size={self.config.train.batch_size} gives each of "
+                f"{engine.ranks.world_size} processes {engine.batch_size} samples, not a "
+                f"multiple of discriminator.pack={pack}: use a batch of a multiple of "
+                f"{pack * engine.ranks.world_size}"
+            )
 
     # -- the step ------------------------------------------------------------------------
 
@@ -150,9 +162,8 @@ class NoiseToSamples(Task):
         """One iteration of Algorithm 1: k discriminator updates, then one generator update;
         the configured regularisers add their weighted penalties to each player's loss."""
         state, objective, regularisers = engine.state, engine.objective, self.config.regularisers
-        G, D = state.networks["generator"], state.networks["discriminator"]
-        g_optimizer, d_optimizer = state.optimizers["generator"], state.optimizers["discriminator"]
-        m = self.config.train.batch_size
+        G, D = engine.train_networks["generator"], engine.train_networks["discriminator"]
+        m = engine.batch_size  # this rank's share of the batch
         noise_std = self._instance_noise_std(state.step)
         d_steps = self.config.train.d_steps_at(state.step)
         lazy = self._lazy_penalties()
@@ -160,25 +171,25 @@ class NoiseToSamples(Task):
         lazy_sums: dict[str, Tensor] = {}
 
         for i in range(d_steps):
-            real, y = self.real_batch(engine, m)  # (m, *shape); labels (m,) or None
-            real = _perturb(self._augmented(real), noise_std)
-            z = engine.prior.sample(m, state.rngs["noise"], engine.device)  # (m, z_dim)
-            with torch.no_grad():
-                fake = self.generate(G, z, y)  # (m, *shape)
-            fake = _perturb(self._augmented(fake), noise_std)
-            D_y = self.judge(D, y)  # D(·, y): penalties see D of x alone
-            real_out = D_y(real, with_features=True)
-            fake_out = D_y(fake, with_features=True)
-            real_logits, fake_logits = real_out.logits, fake_out.logits  # (m,) each
-            d_loss = objective.d_loss(real_logits, fake_logits)
-            penalties = self._d_penalties(
-                D_y, real, fake, real_logits, fake_logits, first_update + i
-            )
-            penalties.update(self.auxiliary_loss(real_out, fake_out, y))
-            d_optimizer.zero_grad(set_to_none=True)
-            (d_loss + sum(penalties.values())).backward()
-            d_grad_norm = grad_norm(D)
-            d_optimizer.step()
+            with engine.precision.autocast():  # the forward passes; backward in update
+                real, y = self.real_batch(engine, m)  # (m, *shape); labels (m,) or None
+                real = _perturb(self._augmented(real), noise_std)
+                z = engine.prior.sample(m, state.rngs["noise"], engine.device)  # (m, z_dim)
+                with torch.no_grad():
+                    fake = self.generate(G, z, y)  # (m, *shape)
+                fake = _perturb(self._augmented(fake), noise_std)
+                D_y = self.judge(D, y)  # D(·, y): penalties see D of x alone
+                real_out = D_y(real, with_features=True)
+                fake_out = D_y(fake, with_features=True)
+                # (m,) each; the losses in float32 whatever precision D ran in
+                real_logits, fake_logits = real_out.logits.float(), fake_out.logits.float()
+                d_loss = objective.d_loss(real_logits, fake_logits)
+                scale = engine.precision.loss_scale("discriminator")
+                penalties = self._d_penalties(
+                    D_y, real, fake, real_logits, fake_logits, first_update + i, scale
+                )
+                penalties.update(self.auxiliary_loss(real_out, fake_out, y))
+            d_grad_norm = engine.update("discriminator", d_loss + sum(penalties.values()))
             if regularisers.weight_clip is not None:
                 clip_weights_(D, regularisers.weight_clip.clip)
             if self.augment is not None:
@@ -189,20 +200,19 @@ class NoiseToSamples(Task):
         if lazy:
             self._d_updates = (state.step + 1, first_update + d_steps)
 
-        z = engine.prior.sample(m, state.rngs["noise"], engine.device)
-        fake = _perturb(self._augmented(self.generate(G, z, y)), noise_std)
-        fake_out = D_y(fake, with_features=True)
-        real_for_g = D_y(real) if objective.g_loss_needs_real else None
-        g_loss = objective.g_loss(fake_out.logits, real_for_g)
-        g_penalties = self._g_penalties(D_y, real, fake_out.features)
-        g_penalties.update(self.auxiliary_g_loss(fake_out, y))
-        matching = regularisers.feature_matching
-        replaces_g_loss = matching is not None and not matching.adversarial
-        g_total = sum(g_penalties.values()) + (0 if replaces_g_loss else g_loss)
-        g_optimizer.zero_grad(set_to_none=True)
-        g_total.backward()  # D's weight gradients too: cleared before D's next update
-        g_grad_norm = grad_norm(G)
-        g_optimizer.step()
+        with engine.local_gradients(*self.discriminators):  # D's are thrown away
+            with engine.precision.autocast():
+                z = engine.prior.sample(m, state.rngs["noise"], engine.device)
+                fake = _perturb(self._augmented(self.generate(G, z, y)), noise_std)
+                fake_out = D_y(fake, with_features=True)
+                real_for_g = D_y(real).float() if objective.g_loss_needs_real else None
+                g_loss = objective.g_loss(fake_out.logits.float(), real_for_g)
+                g_penalties = self._g_penalties(D_y, real, fake_out.features)
+                g_penalties.update(self.auxiliary_g_loss(fake_out, y))
+                matching = regularisers.feature_matching
+                replaces_g_loss = matching is not None and not matching.adversarial
+                g_total = sum(g_penalties.values()) + (0 if replaces_g_loss else g_loss)
+            g_grad_norm = engine.update("generator", g_total)
 
         with torch.no_grad():
             stats = {
@@ -261,22 +271,24 @@ class NoiseToSamples(Task):
         real_logits: Tensor,
         fake_logits: Tensor,
         d_update: int,
+        scale: float = 1.0,
     ) -> dict[str, Tensor]:
         """Weighted penalties on D's loss: gradient penalty, R1 and R2 (on their due D
         updates, with weight γ·k), LeCam, consistency, history. ``real`` and ``fake`` are
         the (augmented) inputs D just scored, ``real_logits`` and ``fake_logits`` its
-        outputs, ``d_update`` the number of this D update in the run (from 0)."""
+        outputs, ``d_update`` the number of this D update in the run (from 0), ``scale``
+        D's loss scale (float16 training), by which the input gradients are taken."""
         options = self.config.regularisers
         out: dict[str, Tensor] = {}
         if options.gradient_penalty is not None:
             gp = options.gradient_penalty
             out["gradient_penalty"] = gp.weight * gradient_penalty(
-                D, real, fake, gp.target, gp.one_sided
+                D, real, fake, gp.target, gp.one_sided, scale=scale
             )
         if options.r1 is not None and options.r1.due(d_update):
-            out["r1"] = options.r1.weight * gradient_norm_penalty(D, real)
+            out["r1"] = options.r1.weight * gradient_norm_penalty(D, real, scale)
         if options.r2 is not None and options.r2.due(d_update):
-            out["r2"] = options.r2.weight * gradient_norm_penalty(D, fake)
+            out["r2"] = options.r2.weight * gradient_norm_penalty(D, fake, scale)
         if options.lecam is not None and self.lecam is not None:
             self.lecam.update(real_logits, fake_logits)
             out["lecam"] = options.lecam.weight * lecam_penalty(

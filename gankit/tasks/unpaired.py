@@ -21,7 +21,6 @@ from torch import Tensor, nn
 from gankit.metrics.digits import scale_images
 from gankit.nets import build_patch_discriminator, build_translator
 from gankit.objectives.translation import cycle_consistency_loss, identity_loss
-from gankit.optim import grad_norm
 from gankit.seeding import derive_seed
 from gankit.tasks.base import TaskOptions
 from gankit.tasks.history_pool import HistoryPool
@@ -87,34 +86,34 @@ class Unpaired(Translation):
         """Both generators on the adversarial, cycle and identity losses, then both
         discriminators on real images against pooled generated ones."""
         state, objective, weights = engine.state, engine.objective, self.options
-        G, F = state.networks["generator"], state.networks["generator_ba"]  # A → B, B → A
-        D_B, D_A = state.networks["discriminator"], state.networks["discriminator_a"]
-        m = self.config.train.batch_size
+        networks = engine.train_networks
+        G, F = networks["generator"], networks["generator_ba"]  # A → B, B → A
+        D_B, D_A = networks["discriminator"], networks["discriminator_a"]
+        m = engine.batch_size  # this rank's share of the batch
 
         a, b = engine.source.sample_domains(m, state.rngs["data"])  # (m, C, H, W) each
-        fake_b, fake_a = G(a), F(b)
-        g_adversarial = objective.g_loss(D_B(fake_b), None) + objective.g_loss(D_A(fake_a), None)
-        cycle = cycle_consistency_loss(a, F(fake_b), b, G(fake_a))
-        g_total = weights.adversarial_weight * g_adversarial + weights.cycle_weight * cycle
-        identity = torch.zeros((), device=a.device)
-        if weights.identity_weight > 0:
-            identity = identity_loss(a, F(a), b, G(b))
-            g_total = g_total + weights.identity_weight * weights.cycle_weight * identity
-        state.optimizers["generator"].zero_grad(set_to_none=True)
-        g_total.backward()  # the critics' weight gradients too: cleared before their update
-        g_grad_norm = grad_norm(G, F)
-        state.optimizers["generator"].step()
+        with engine.local_gradients(*self.discriminators):  # D's are thrown away
+            with engine.precision.autocast():  # the forward passes; backward in update
+                fake_b, fake_a = G(a), F(b)
+                g_adversarial = objective.g_loss(D_B(fake_b).float(), None) + objective.g_loss(
+                    D_A(fake_a).float(), None
+                )
+                cycle = cycle_consistency_loss(a, F(fake_b), b, G(fake_a))
+                g_total = weights.adversarial_weight * g_adversarial + weights.cycle_weight * cycle
+                identity = torch.zeros((), device=a.device)
+                if weights.identity_weight > 0:
+                    identity = identity_loss(a, F(a), b, G(b))
+                    g_total = g_total + weights.identity_weight * weights.cycle_weight * identity
+            g_grad_norm = engine.update("generator", g_total)
 
-        pool_rng = state.rngs["pool"]
-        pooled_b = self.pools["b"].query(fake_b.detach(), pool_rng)
-        pooled_a = self.pools["a"].query(fake_a.detach(), pool_rng)
-        d_b = objective.d_loss(D_B(b), D_B(pooled_b))
-        d_a = objective.d_loss(D_A(a), D_A(pooled_a))
-        d_loss = weights.d_loss_factor * (d_a + d_b)
-        state.optimizers["discriminator"].zero_grad(set_to_none=True)
-        d_loss.backward()
-        d_grad_norm = grad_norm(D_A, D_B)
-        state.optimizers["discriminator"].step()
+        pool_rng = state.rngs["pool"]  # the pools keep float32 images whatever G ran in
+        pooled_b = self.pools["b"].query(fake_b.detach().float(), pool_rng)
+        pooled_a = self.pools["a"].query(fake_a.detach().float(), pool_rng)
+        with engine.precision.autocast():
+            d_b = objective.d_loss(D_B(b).float(), D_B(pooled_b).float())
+            d_a = objective.d_loss(D_A(a).float(), D_A(pooled_a).float())
+            d_loss = weights.d_loss_factor * (d_a + d_b)
+        d_grad_norm = engine.update("discriminator", d_loss)
 
         return {
             "d_loss": d_loss.detach(),

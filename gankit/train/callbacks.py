@@ -24,7 +24,7 @@ import os
 import shutil
 import sys
 import time
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 import torch
 from tqdm.auto import tqdm
@@ -40,7 +40,14 @@ if TYPE_CHECKING:
 
 
 class Callback:
-    """Base class: every hook does nothing until overridden."""
+    """Base class: every hook does nothing until overridden.
+
+    In a multi-process run a callback runs on rank 0 alone (it may write and print),
+    unless it sets ``every_rank``: then every rank runs it, as it must for a collective
+    step such as :meth:`Trainer.save_checkpoint <gankit.train.trainer.Trainer.save_checkpoint>`,
+    and its hooks must fire at the same steps on every rank."""
+
+    every_rank: ClassVar[bool] = False
 
     def on_fit_start(self, trainer: Trainer) -> None: ...
 
@@ -148,6 +155,8 @@ class SampleWriter(Callback):
 
 class Checkpointer(Callback):
     """Every ``checkpoint.every`` steps writes a checkpoint (the final one is the Trainer's)."""
+
+    every_rank = True
 
     def on_step_end(self, trainer: Trainer, step: int) -> None:
         every = trainer.config.checkpoint.every

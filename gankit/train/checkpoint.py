@@ -23,8 +23,9 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -46,6 +47,10 @@ TRAINING_FILE = "training.safetensors"
 STATE_FILE = "state.json"
 _TENSOR_FILES = (MODELS_FILE, TRAINING_FILE)
 _PREFIX = "step_"
+
+
+_RANK_KEY = re.compile(r"rank\d+/")
+"""Training tensors of ranks 1, 2, … of a multi-process run (:meth:`Checkpoint.for_rank`)."""
 
 
 class CheckpointError(GankitError, ValueError):
@@ -97,6 +102,22 @@ class Checkpoint:
 
     def rng_names(self) -> list[str]:
         return list(self.tensors_with_prefix("rng."))
+
+    @property
+    def world_size(self) -> int:
+        """How many processes trained the run up to this checkpoint."""
+        return int(self.state.get("world_size", 1))
+
+    def for_rank(self, rank: int) -> Checkpoint:
+        """This checkpoint as rank ``rank`` reads it: its ``training`` tensors with that
+        rank's own state (saved under ``rank{rank}/``) in place of rank 0's."""
+        shared = {k: v for k, v in self.training.items() if not _RANK_KEY.match(k)}
+        if rank == 0:
+            return replace(self, training=shared)
+        prefix = f"rank{rank}/"
+        own = {k[len(prefix) :]: v for k, v in self.training.items() if k.startswith(prefix)}
+        shared = {k: v for k, v in shared.items() if not k.startswith("log.")}
+        return replace(self, training={**shared, **own})
 
 
 def save_checkpoint(

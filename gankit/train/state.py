@@ -9,6 +9,7 @@
     elapsed       wall-clock seconds over all sessions of the run
     log window    sums of the statistics since the last log record, and where it began
     task          the task's own tensors (history pools, running averages)
+    scalers       the gradient scaler of each player under ``train.precision: fp16``
 
 :meth:`TrainState.state_dict` flattens all of it into two tensor dictionaries (for
 safetensors: ``models`` and ``training``) and a JSON-ready dictionary, the layout of
@@ -17,6 +18,7 @@ checkpoint format 1 (:mod:`gankit.train.checkpoint`); :meth:`load_state_dict` re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,7 @@ class TrainState:
     elapsed: float = 0.0
     log_sums: dict[str, Tensor] = field(default_factory=dict)
     log_window_start: int = 0
+    scalers: dict[str, torch.amp.GradScaler] = field(default_factory=dict)
 
     def modules(self) -> dict[str, nn.Module]:
         """Every module whose weights a checkpoint keeps, by name."""
@@ -68,13 +71,9 @@ class TrainState:
             states["cuda"] = torch.cuda.get_rng_state(self.device)
         return states
 
-    def state_dict(self) -> StateDict:
-        """Every tensor and value of the state, ready for :func:`save_checkpoint`."""
-        models = {
-            f"{name}.{key}": value.detach().cpu().contiguous()
-            for name, module in self.modules().items()
-            for key, value in module.state_dict().items()
-        }
+    def rank_state(self) -> dict[str, Tensor]:
+        """The part of the state that differs between the ranks of a multi-process run:
+        random streams, the log window's sums and the task's own tensors."""
         training = {f"rng.{k}": v.cpu().contiguous() for k, v in self.rng_states().items()}
         training.update(
             {f"log.{k}": v.detach().cpu().contiguous() for k, v in self.log_sums.items()}
@@ -82,38 +81,76 @@ class TrainState:
         training.update(
             {k: v.detach().cpu().contiguous() for k, v in self.task.state_dict().items()}
         )
+        return training
+
+    def state_dict(self, other_ranks: Sequence[dict[str, Tensor]] = ()) -> StateDict:
+        """Every tensor and value of the state, ready for :func:`save_checkpoint`; the
+        :meth:`rank_state` of ranks 1, 2, … (``other_ranks``) under ``rank1/``, ``rank2/``…"""
+        models = {
+            f"{name}.{key}": value.detach().cpu().contiguous()
+            for name, module in self.modules().items()
+            for key, value in module.state_dict().items()
+        }
+        training = self.rank_state()
+        for rank, tensors in enumerate(other_ranks, start=1):
+            training.update({f"rank{rank}/{k}": v for k, v in tensors.items()})
         optimizers = {}
         for name, optimizer in self.optimizers.items():
             tensors, meta = _flatten_optimizer(name, optimizer)
             training.update(tensors)
             optimizers[name] = meta
         meta = {
+            "world_size": 1 + len(other_ranks),
             "optimizers": optimizers,
             "elapsed_seconds": self.elapsed,
             "log_window_start": self.log_window_start,
         }
+        scaler_tensors, scalers = _flatten_scalers(self.scalers)
+        training.update(scaler_tensors)
+        if scalers:
+            meta["scalers"] = scalers
         return StateDict(self.step, models, training, meta)
 
     def load_state_dict(
-        self, checkpoint: Checkpoint, fresh_optimizers: tuple[str, ...] = ()
+        self,
+        checkpoint: Checkpoint,
+        fresh_optimizers: tuple[str, ...] = (),
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         """Restore the state from ``checkpoint``; the optimisers named in
-        ``fresh_optimizers`` keep their fresh state (a resume that changed them)."""
+        ``fresh_optimizers`` keep their fresh state (a resume that changed them).
+
+        Rank ``rank`` of ``world_size`` takes its own :meth:`rank_state`. A checkpoint of
+        another world size gives each rank that existed its streams and task state, and a
+        new rank rank 0's task state with the fresh streams it has; the log window starts
+        afresh, its sums being per rank."""
         for name, module in self.modules().items():
             checkpoint.restore_module(name, module)
         for name, optimizer in self.optimizers.items():
             if name not in fresh_optimizers:
                 checkpoint.restore_optimizer(name, optimizer)
-        for stream, generator in self.rngs.items():
-            generator.set_state(checkpoint.rng_state(stream))
-        torch.set_rng_state(checkpoint.rng_state("torch"))
-        if self.device.type == "cuda" and "cuda" in checkpoint.rng_names():
-            torch.cuda.set_rng_state(checkpoint.rng_state("cuda"), self.device)
-        self.log_sums = checkpoint.tensors_with_prefix("log.")
-        self.task.load_state_dict(checkpoint.training)
+        saved_scalers = checkpoint.state.get("scalers", {})
+        for name, scaler in self.scalers.items():
+            if scaler.is_enabled() and name in saved_scalers:
+                tensors = checkpoint.tensors_with_prefix(f"scaler.{name}.")
+                scaler.load_state_dict({**saved_scalers[name], **tensors})
+        saved_world = checkpoint.world_size
+        own = checkpoint.for_rank(rank if rank < saved_world else 0)
+        if rank < saved_world:
+            for stream, generator in self.rngs.items():
+                generator.set_state(own.rng_state(stream))
+            torch.set_rng_state(own.rng_state("torch"))
+            if self.device.type == "cuda" and "cuda" in own.rng_names():
+                torch.cuda.set_rng_state(own.rng_state("cuda"), self.device)
+        self.task.load_state_dict(own.training)
         self.step = checkpoint.step
         self.elapsed = float(checkpoint.state.get("elapsed_seconds", 0.0))
-        self.log_window_start = int(checkpoint.state.get("log_window_start", self.step))
+        if saved_world == world_size:
+            self.log_sums = own.tensors_with_prefix("log.")
+            self.log_window_start = int(checkpoint.state.get("log_window_start", self.step))
+        else:
+            self.log_sums, self.log_window_start = {}, self.step
 
 
 def _flatten_optimizer(
@@ -130,3 +167,21 @@ def _flatten_optimizer(
             else:
                 json_state.setdefault(str(index), {})[key] = value
     return tensors, {"param_groups": state_dict["param_groups"], "state": json_state}
+
+
+def _flatten_scalers(
+    scalers: dict[str, torch.amp.GradScaler],
+) -> tuple[dict[str, Tensor], dict[str, dict[str, Any]]]:
+    """The state dicts of the enabled scalers split into tensors ``scaler.<player>.<key>``
+    and JSON values by player (disabled scalers have no state)."""
+    tensors: dict[str, Tensor] = {}
+    values: dict[str, dict[str, Any]] = {}
+    for name, scaler in scalers.items():
+        if not scaler.is_enabled():
+            continue
+        for key, value in scaler.state_dict().items():
+            if torch.is_tensor(value):
+                tensors[f"scaler.{name}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                values.setdefault(name, {})[key] = value
+    return tensors, values

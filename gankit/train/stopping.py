@@ -53,9 +53,7 @@ class StopSignals:
             self.requested = name
             what = "Interrupted" if name == "SIGINT" else f"{name} received"
             again = " (Ctrl-C again aborts)" if name == "SIGINT" else ""
-            print(
-                f"\n{what}: finishing this step and saving a checkpoint{again}.", file=sys.stderr
-            )
+            print(f"\n{what}: finishing this step and saving a checkpoint{again}.", file=sys.stderr)
             return
         if name != "SIGINT":
             return  # a repeated SIGTERM changes nothing: the checkpoint is on its way

@@ -14,11 +14,12 @@ import math
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
@@ -31,7 +32,7 @@ from gankit.files import write_json_atomic, write_text_atomic
 from gankit.nets import count_parameters
 from gankit.nets.modes import evaluating
 from gankit.objectives import build_objective
-from gankit.optim import build_optimizer
+from gankit.optim import build_optimizer, grad_norm
 from gankit.prior import Prior
 from gankit.seeding import derive_seed
 from gankit.tasks import Task, build_task
@@ -51,9 +52,18 @@ from gankit.train.checkpoint import (
     list_checkpoints,
     save_checkpoint,
 )
+from gankit.train.distributed import (
+    Ranks,
+    join_process_group,
+    shared_outcome,
+    sharing_failure,
+    without_gradient_sync,
+    wrap_networks,
+)
 from gankit.train.evaluation import Evaluator
 from gankit.train.lock import RunLock
 from gankit.train.memory import check_memory
+from gankit.train.precision import Precision
 from gankit.train.rundir import RunDir
 from gankit.train.rundir import run_name as default_run_name
 from gankit.train.state import TrainState
@@ -62,7 +72,15 @@ from gankit.train.stopping import StopSignals
 
 # Config keys that may change when a run is resumed: they steer how long it runs and what
 # it writes, never the math of a step.
-RESUMABLE_KEYS = ("train.steps", "train.max_seconds", "log.", "samples.", "checkpoint.", "device")
+RESUMABLE_KEYS = (
+    "train.steps",
+    "train.max_seconds",
+    "log.",
+    "samples.",
+    "checkpoint.",
+    "device",
+    "distributed.backend",
+)
 
 
 class TrainingDiverged(GankitError, RuntimeError):
@@ -95,13 +113,18 @@ class Trainer:
     ) -> None:
         self.config = config
         self.run = run
-        self.device = select_device(config.device)
+        self.ranks = Ranks.current()
+        self.device = self.ranks.device(select_device(config.device))
+        self.batch_size = self.ranks.local_batch(config.train.batch_size)
+        """m / N: the samples this rank draws per step (the global batch over the ranks)."""
+        self.precision = Precision(
+            config.train.precision, self.device, ("generator", "discriminator")
+        )
+        """Autocast for the step's forward passes and each player's gradient scaler."""
         self.task = task if task is not None else build_task(config)
 
         torch.manual_seed(config.seed)  # weight initialisation (on the CPU, then moved)
-        self.source = (source if source is not None else build_source(config.data)).to(
-            self.device
-        )
+        self.source = (source if source is not None else build_source(config.data)).to(self.device)
         self.data_info = self.task.data_info(self.source)
         check_memory(config, self.data_info, self.device)  # before allocating batches
         self.classes = self.data_info["classes"]  # 0 unless conditional
@@ -128,10 +151,24 @@ class Trainer:
             ),
         }
         rngs = {
-            stream: torch.Generator().manual_seed(derive_seed(config.seed, stream))
+            stream: torch.Generator().manual_seed(
+                derive_seed(config.seed, self.ranks.stream_name(stream))
+            )
             for stream in ("data", "noise", *self.task.streams)
         }
-        self.state = TrainState(modules, optimizers, rngs, self.task, self.device, ema)
+        if not self.ranks.is_main:  # dropout masks and penalty draws of its own
+            torch.manual_seed(derive_seed(config.seed, self.ranks.stream_name("torch")))
+        self.state = TrainState(
+            modules, optimizers, rngs, self.task, self.device, ema, scalers=self.precision.scalers
+        )
+        self.train_networks = wrap_networks(
+            modules, self.ranks, self.device, config.distributed.sync_batchnorm
+        )
+        """The networks as the step calls them (in DistributedDataParallel over several
+        ranks, behind torch.compile with ``train.compile``); ``state.networks`` holds the
+        plain modules that sample and checkpoint."""
+        if config.train.compile:
+            self.train_networks = _compiled(self.train_networks, announce=self.ranks.is_main)
         self.task.setup(self)
         fixed = torch.Generator().manual_seed(derive_seed(config.seed, "fixed_z"))
         noise_task = self.task.samples_from_noise
@@ -151,7 +188,11 @@ class Trainer:
         if config.log.tensorboard:
             defaults.append(TensorBoard())
         defaults.append(ProgressBar(enabled=progress))
-        self.callbacks = defaults + list(callbacks)
+        self.callbacks = [
+            callback
+            for callback in defaults + list(callbacks)
+            if self.ranks.is_main or callback.every_rank  # rank 0 alone writes and prints
+        ]
 
     @classmethod
     def from_config(
@@ -204,11 +245,17 @@ class Trainer:
 
         A taken name gets ``-2``, ``-3``… appended, unless ``exact`` (a directory the user
         named), which refuses a folder that exists and is not empty."""
+        ranks = join_process_group(config.distributed.backend, select_device(config.device))
+        if not ranks.is_main:
+            return cls(config, RunDir(shared_outcome(ranks, None)), **kwargs)
         name = run_name or default_run_name(config.preset, [])
-        trainer_run = RunDir.create(run_root, name, exact=exact)
+        with sharing_failure(ranks):
+            trainer_run = RunDir.create(run_root, name, exact=exact)
         lock = RunLock(trainer_run.path)
         try:
-            lock.acquire()
+            with sharing_failure(ranks):
+                lock.acquire()
+            shared_outcome(ranks, str(trainer_run.path))
             with starting_status(trainer_run, config.train.steps, step=0):
                 write_text_atomic(trainer_run.config_path, config.to_yaml())
                 trainer = cls(config, trainer_run, **kwargs)
@@ -235,9 +282,15 @@ class Trainer:
         (``train.steps``, ``log.*``, ``samples.*``, ``checkpoint.*``, ``device``); any other
         change is refused unless ``allow_config_change``."""
         run = RunDir.open(run_dir)
+        ranks = join_process_group(*_launch_settings(run, overrides))
+        if not ranks.is_main:
+            shared_outcome(ranks, None)
+            return cls._resumed(run, overrides, allow_config_change, **kwargs)
         lock = RunLock(run.path)
-        lock.acquire()
+        with sharing_failure(ranks):
+            lock.acquire()
         try:
+            shared_outcome(ranks, None)
             with starting_status(run):
                 trainer = cls._resumed(run, overrides, allow_config_change, **kwargs)
         except BaseException:
@@ -266,7 +319,8 @@ class Trainer:
         if refused and not allow_config_change:
             raise ConfigError(
                 f"resuming with a changed {', '.join(refused)} is refused (only train.steps, "
-                "train.max_seconds, log.*, samples.*, checkpoint.* and device may change); pass "
+                "train.max_seconds, log.*, samples.*, checkpoint.*, device and distributed.backend "
+                "may change); pass "
                 "--allow-config-change to force it"
             )
         trainer = cls(config, run, **kwargs)
@@ -285,7 +339,8 @@ class Trainer:
         after the summary records them ("diverged", "aborted"). The run directory is locked
         while the loop runs."""
         target = min(until_step or self.config.train.steps, self.config.train.steps)
-        self.lock.acquire()
+        if self.ranks.is_main:
+            self.lock.acquire()
         session_start = time.perf_counter()
         self._window_started = session_start
         status = "failed"
@@ -294,16 +349,16 @@ class Trainer:
             with StopSignals() as signals:
                 self._signals = signals
                 deadline = self._deadline(session_start)
-                out_of_time = time.perf_counter() >= deadline
-                while self.step < target and not signals.requested and not out_of_time:
+                stop_signal, out_of_time = self._should_stop(signals, deadline)
+                while self.step < target and not stop_signal and not out_of_time:
                     self._accumulate(self.train_step())
                     self.state.step += 1
                     if self.step % self.config.log.every == 0:
                         self._log()
                     self.emit("on_step_end", self.step)
-                    out_of_time = time.perf_counter() >= deadline
-                self.stop_signal = signals.requested
-                ending = "interrupted" if signals.requested else "completed"
+                    stop_signal, out_of_time = self._should_stop(signals, deadline)
+                self.stop_signal = stop_signal
+                ending = "interrupted" if stop_signal else "completed"
                 if ending == "completed" and self.step < self.config.train.steps:
                     ending = "completed" if out_of_time else "paused"
                 if ending == "completed" and self.state.log_sums:
@@ -321,14 +376,34 @@ class Trainer:
             self._signals = None
             try:
                 self.emit("on_fit_end", status)
-                self._write_summary(status)
+                if self.ranks.is_main:
+                    self._write_summary(status)
             except Exception:
                 if status in ("completed", "paused", "interrupted"):
                     raise  # otherwise a first error is on its way: that is the one to report
             finally:
-                if status != "paused":
+                if status != "paused" and self.ranks.is_main:
                     self.lock.release()
+        self.ranks.barrier()  # no rank leaves (and ends the launch) before rank 0 is done
         return status
+
+    def _should_stop(self, signals: StopSignals, deadline: float) -> tuple[str | None, bool]:
+        """The signal that asks to stop (on any rank) and whether the time budget is spent
+        (on any rank), so that every rank stops after the same step."""
+        if not self.ranks.distributed:
+            return signals.requested, time.perf_counter() >= deadline
+        names = (None, "SIGINT", "SIGTERM")
+        flags = torch.tensor(
+            [names.index(signals.requested), time.perf_counter() >= deadline], dtype=torch.int64
+        )
+        signal_index, out_of_time = self.ranks.maximum(flags.to(self._collective_device)).tolist()
+        return names[signal_index], bool(out_of_time)
+
+    @property
+    def _collective_device(self) -> torch.device:
+        """Where tensors for collectives live: the GPU for nccl, the CPU for gloo."""
+        backend = torch.distributed.get_backend() if self.ranks.distributed else "gloo"
+        return self.device if backend == "nccl" else torch.device("cpu")
 
     def _deadline(self, session_start: float) -> float:
         """The ``perf_counter`` time at which ``train.max_seconds`` of training (over all
@@ -342,7 +417,7 @@ class Trainer:
         """One iteration of the task's game at the scheduled learning rates, then the
         running averages (the task's, G's EMA); detached scalar statistics of the step."""
         self.schedule_learning_rates()
-        stats = self.task.step(self)
+        stats = self.precision.step_statistics(self.task.step(self))
         self.task.after_generator_step(self)
         ema = self.config.train.ema
         if self.state.ema is not None and ema is not None and self.step >= ema.start:
@@ -352,6 +427,31 @@ class Trainer:
             self.state.ema.multi_avg_fn = get_ema_multi_avg_fn(beta)
             self.state.ema.update_parameters(self.generator)
         return stats
+
+    def update(self, player: str, loss: Tensor) -> Tensor:
+        """One optimiser step of ``player`` ("generator" or "discriminator") on ``loss``:
+        clear its gradients, backpropagate, step; ‖∇θ‖₂ over the player's networks before
+        the step. Gradients that reach the other player's weights stay where they are and
+        are cleared before that player's own update.
+
+        Under fp16 the player's GradScaler scales the loss before backward and unscales
+        the gradients before the norm (the true one) and the step, which it skips when they
+        overflowed (https://pytorch.org/docs/stable/notes/amp_examples.html); otherwise
+        the scaler is disabled and passes everything through."""
+        optimizer = self.state.optimizers[player]
+        scaler = self.precision.scalers[player]
+        names = self.task.generators if player == "generator" else self.task.discriminators
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        norm = grad_norm(*(self.state.networks[name] for name in names))
+        self.precision.step(player, optimizer)
+        return norm
+
+    def local_gradients(self, *names: str) -> AbstractContextManager[None]:
+        """A block (forward and backward) whose gradients on the networks ``names`` are
+        not averaged over ranks: the other player's update, which only keeps its own."""
+        return without_gradient_sync(self.train_networks, names)
 
     def schedule_learning_rates(self) -> None:
         """Set each optimiser's lr to its configured value times the schedule's factor (a
@@ -406,15 +506,20 @@ class Trainer:
                 )
         protect = self._signals.protect() if self._signals is not None else nullcontext()
         with protect:
-            path = self._write_checkpoint(directory)
+            other_ranks = self.ranks.gather(self.state.rank_state())[1:]
+            written = None
+            if self.ranks.is_main:
+                with sharing_failure(self.ranks):
+                    written = str(self._write_checkpoint(directory, other_ranks))
+            path = Path(shared_outcome(self.ranks, written))
         self._last_checkpoint_step = self.step
         self.emit("on_checkpoint", path)
         return path
 
-    def _write_checkpoint(self, directory: Path) -> Path:
+    def _write_checkpoint(self, directory: Path, other_ranks: list[dict[str, Tensor]]) -> Path:
         return save_checkpoint(
             directory,
-            self.state.state_dict(),
+            self.state.state_dict(other_ranks),
             {
                 "config": self.config.to_dict(),
                 "data": self.data_info,
@@ -454,7 +559,15 @@ class Trainer:
                     file=sys.stderr,
                 )
                 fresh.append(name)
-        self.state.load_state_dict(checkpoint, tuple(fresh))
+        if checkpoint.world_size != self.ranks.world_size and self.ranks.is_main:
+            print(
+                f"warning: {checkpoint.path} was written by {checkpoint.world_size} "
+                f"process(es) and resumes on {self.ranks.world_size}: each process's share of "
+                "the batch and its data and noise streams change, so the data order differs "
+                "from an uninterrupted run",
+                file=sys.stderr,
+            )
+        self.state.load_state_dict(checkpoint, tuple(fresh), self.ranks.rank, self.ranks.world_size)
         for name, key in (("generator", "g_optimizer"), ("discriminator", "d_optimizer")):
             options = getattr(self.config.train, key)
             defaults = build_optimizer([nn.Parameter(torch.zeros(1))], options).param_groups[0]
@@ -482,7 +595,7 @@ class Trainer:
         now = time.perf_counter()
         count = self.step - self.state.log_window_start
         record: dict[str, Any] = {"step": self.step}
-        record.update({k: (v / count).item() for k, v in self.state.log_sums.items()})
+        record.update({k: (v / count).item() for k, v in self._sums_over_ranks().items()})
         record["steps_per_s"] = count / max(now - self._window_started, 1e-9)
         self.state.log_sums = {}
         self.state.log_window_start, self._window_started = self.step, now
@@ -495,6 +608,16 @@ class Trainer:
                 f"step {self.step}: {first} is {record[first]}; training diverged{also}. "
                 f"{self._last_good_checkpoint()}"
             )
+
+    def _sums_over_ranks(self) -> dict[str, Tensor]:
+        """The log window's sums, averaged over ranks (each rank's own when alone)."""
+        sums = self.state.log_sums
+        if not self.ranks.distributed or not sums:
+            return sums
+        keys = sorted(sums)
+        stacked = torch.stack([sums[k].detach().double().reshape(()) for k in keys])
+        means = self.ranks.mean(stacked.to(self._collective_device)).cpu()
+        return dict(zip(keys, means, strict=True))
 
     def _write_summary(self, status: str) -> None:
         records = self.run.read_metrics()
@@ -515,6 +638,34 @@ class Trainer:
             "checkpoint": str(saved[-1]) if saved else None,
         }
         write_json_atomic(self.run.summary_path, summary)
+
+
+def _launch_settings(
+    run: RunDir, overrides: Iterable[str] | Mapping[str, Any]
+) -> tuple[str, torch.device]:
+    """The process-group backend and device a resumed run asks for (its config.yaml with
+    the overrides)."""
+    try:
+        saved = validate(yaml.safe_load(run.config_path.read_text(encoding="utf-8")))
+        config = resolve(saved, overrides)
+    except (ConfigError, OSError, yaml.YAMLError):
+        return "auto", select_device("auto")  # the resume itself reports what is wrong
+    return config.distributed.backend, select_device(config.device)
+
+
+def _compiled(networks: Mapping[str, nn.Module], announce: bool) -> dict[str, nn.Module]:
+    """Each network behind ``torch.compile``
+    (https://pytorch.org/docs/stable/generated/torch.compile.html): the wrapper shares the
+    module's parameters and buffers, so the optimisers, the EMA, the sampler and the
+    checkpoint keep the plain module and its state-dict keys. ``announce`` says so on
+    stderr, since the first steps wait for the compiler."""
+    if announce:
+        print(
+            f"note: train.compile=true: compiling {', '.join(networks)} with torch.compile; "
+            "the first steps wait for the compiler",
+            file=sys.stderr,
+        )
+    return {name: torch.compile(module) for name, module in networks.items()}
 
 
 def _changed_keys(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:

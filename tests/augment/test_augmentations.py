@@ -101,6 +101,18 @@ def test_ada_moves_p_by_the_images_of_an_interval_over_speed_images():
     assert ada.stats().keys() == {"augment_p", "augment_rt"}
 
 
+def test_ada_over_ranks_moves_p_by_the_statistics_summed_over_ranks():
+    """Rank 0 sees signs averaging 1, a second rank (simulated) signs averaging 0: the
+    interval's r_t is 0.5 over both, and p moves by the images of both ranks."""
+    ada = _ada(target=0.4, interval=2, speed_images=1000)
+    other_rank = torch.tensor([0.0, 8.0, 8.0])  # Σ sign, count, images of the other rank
+    ada.sum_over_ranks = lambda totals: totals + other_rank.to(totals)
+    for _ in range(2):
+        ada.observe(torch.ones(4), batch_size=4)
+    assert ada.r_t.item() == pytest.approx(8 / 16)
+    assert ada.p.item() == pytest.approx(16 / 1000)
+
+
 def test_ada_state_round_trips_mid_interval():
     ada = _ada(interval=4, speed_images=100)
     for logits in ([1.0, 2.0], [1.0, -1.0], [3.0, 3.0], [2.0, 2.0], [1.0, 1.0], [-1.0, 1.0]):

@@ -77,7 +77,9 @@ def test_d_penalties_and_g_see_the_augmented_images(tmp_path, monkeypatch):
     seen = []
     original = unconditional.gradient_norm_penalty
     monkeypatch.setattr(
-        unconditional, "gradient_norm_penalty", lambda D, x: seen.append(x) or original(D, x)
+        unconditional,
+        "gradient_norm_penalty",
+        lambda D, x, scale=1.0: seen.append(x) or original(D, x, scale),
     )
     gankit.train("dcgan-digits8x8", {
         **TINY, "train.steps": 1, "augment.name": "diffaugment", "discriminator.norm": "none",

@@ -30,8 +30,8 @@ def test_lazy_r1_lands_on_every_kth_d_update_with_weight_gamma_times_k(
     values = []  # R1 of each D update that computed it
     original = unconditional.gradient_norm_penalty
 
-    def spy(D, x):
-        value = original(D, x)
+    def spy(D, x, scale=1.0):
+        value = original(D, x, scale)
         values.append(value.detach())
         return value
 

@@ -1,6 +1,5 @@
 """Fixed-seed training runs on toy distributions land where the theory says."""
 
-
 import pytest
 import torch
 
