@@ -5,8 +5,9 @@ Prints, in one run:
 1. the fp32 matmul rate: GFLOP/s of ``torch.mm`` on square n×n matrices (FLOPs = 2·n³),
    median over repeats after a warm-up, at torch's current thread count; the best size
    is the reference rate;
-2. for the DCGAN step (preset ``dcgan-mnist``: 28×28 MNIST-5k, batch 64) and the 2-D MLP
-   step (preset ``ring-2d``, its own batch size): steps/s, samples/s (real samples consumed,
+2. for the DCGAN step (preset ``dcgan-mnist``: 28×28 MNIST-5k, batch 64; as shipped, and
+   with both nets at width 32 as the main job had them before) and the 2-D MLP step
+   (preset ``ring-2d``, its own batch size): steps/s, samples/s (real samples consumed,
    batch_size·d_steps·steps/s), GFLOP/s and that rate as a percentage of the reference.
 
 A step is one ``Trainer.train_step()``: k discriminator updates and one generator update,
@@ -49,6 +50,8 @@ from gankit.train.trainer import Trainer
 DCGAN_PRESET = "dcgan-mnist"
 MLP_PRESET = "ring-2d"
 TARGET_FRACTION = 0.70  # of the matmul rate, for the DCGAN step on CPU
+EARLIER_WIDTH = 32
+"""G's and D's width in the main job before it was retuned (38 % of the matmul rate then)."""
 MATMUL_SECONDS_PER_REPEAT = 0.25
 
 
@@ -63,7 +66,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     parser.add_argument("--threads", type=positive, help="torch.set_num_threads (default: torch's)")
-    parser.add_argument("--width", type=positive, help=f"DCGAN width (default: {DCGAN_PRESET}'s)")
+    parser.add_argument(
+        "--width", type=positive, help=f"width of both DCGAN nets (default: {DCGAN_PRESET}'s)"
+    )
     parser.add_argument(
         "--steps", type=positive, help="timed steps per repeat (default: --seconds)"
     )
@@ -177,7 +182,7 @@ def bench_step(
     return {
         "preset": preset,
         "network": config.generator.name,
-        "width": config.generator.width,
+        "width": f"{config.generator.width}/{config.discriminator.width}",
         "batch_size": config.train.batch_size,
         "d_steps": config.train.d_steps,
         "gflop_per_step": flops / 1e9,
@@ -211,7 +216,7 @@ def print_matmul(rates: dict[int, float]) -> None:
 COLUMNS = (  # heading, key, width, format ("" for text, left-aligned)
     ("preset", "preset", 12, ""),
     ("net", "network", 5, ""),
-    ("width", "width", 5, "d"),
+    ("G/D width", "width", 9, ""),
     ("batch", "batch_size", 5, "d"),
     ("k", "d_steps", 2, "d"),
     ("GFLOP/step", "gflop_per_step", 10, ".3f"),
@@ -252,9 +257,12 @@ def main() -> None:
     rates = {n: matmul_gflops(n, args.device, args.repeats) for n in args.sizes}
     print_matmul(rates)
     reference = max(rates.values())
-    width = args.width or resolve(DCGAN_PRESET).generator.width
-    dcgan = {"generator.width": width, "discriminator.width": width}
+    widths = (args.width,) * 2 if args.width else ()  # else the preset's own G and D widths
+    dcgan = dict(zip(("generator.width", "discriminator.width"), widths, strict=False))
     results = [bench_step(DCGAN_PRESET, dcgan, args, reference)]
+    if not args.width:  # the earlier main job's nets, for the before-and-after comparison
+        earlier = {"generator.width": EARLIER_WIDTH, "discriminator.width": EARLIER_WIDTH}
+        results.append(bench_step(DCGAN_PRESET, earlier, args, reference))
     results.append(bench_step(MLP_PRESET, {}, args, reference))
     print_steps(results, args.repeats)
     print_target(results[0])

@@ -12,8 +12,13 @@ config section, ``task:`` (``task: {name: paired, l1_weight: 100}``), and it reg
 
 The step talks to the :class:`~gankit.train.trainer.Trainer` through a small surface:
 ``engine.config``, ``engine.source``, ``engine.objective``, ``engine.prior``,
-``engine.device``, ``engine.state`` (networks, optimisers, RNG streams, step) and
-``engine.real_batch`` / ``engine.noise``.
+``engine.device``, ``engine.state`` (optimisers, RNG streams, step), and
+
+    engine.train_networks      the networks as the step calls them (DDP and/or compiled)
+    engine.batch_size          this process's share m / N of the global batch
+    engine.precision           autocast for forward passes, each player's loss scale
+    engine.update(player, loss)           backward and the player's optimiser step
+    engine.local_gradients(*names)        G's update: D's gradients stay on this process
 """
 
 from __future__ import annotations
