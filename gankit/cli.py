@@ -6,6 +6,7 @@ gankit train --resume runs/ring-2d-20260101-120000
 gankit sample RUN -n 64 -o grid.png [--truncation 0.7]
 gankit presets
 gankit info RUN
+gankit doctor RUN                    named failure modes, evidence and remedies (exit 0/1/3)
 gankit eval RUN --metrics fid,kid,pr --seeds 3
 gankit translate RUN INPUT -o OUTPUT
 gankit sample RUN -n 10000 -o folder/  one PNG per sample
@@ -228,6 +229,16 @@ def _parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a run directory")
     info.add_argument("run", help="run directory")
     info.set_defaults(handler=_info)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="diagnose a run: named failure modes with evidence and remedy",
+        description="Replay the training-health rules (gankit.diagnose) over RUN/metrics.jsonl "
+        "and print each verdict. Exit status 0: healthy, 1: warnings, 3: failed, 2: bad input.",
+    )
+    doctor.add_argument("run", help="run directory")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.set_defaults(handler=_doctor)
 
     evaluate = commands.add_parser(
         "eval",
@@ -629,6 +640,40 @@ def _presets(args: argparse.Namespace) -> int:
         mark = " (default)" if name == DEFAULT_PRESET else ""
         print(f"{name:<{width}}  {summary}{mark}")
     return 0
+
+
+DOCTOR_EXIT = {"ok": 0, "warning": 1, "failed": 3}
+"""``gankit doctor``'s exit status for a run's worst verdict."""
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from gankit.diagnose import worst_severity
+    from gankit.train.diagnosis import diagnose_run
+    from gankit.train.rundir import RunDir
+
+    run = RunDir.open(args.run)
+    changes, active = diagnose_run(run)
+    severity = worst_severity(changes)
+    if args.json:
+        report = {
+            "run": str(run.path),
+            "severity": severity,
+            "verdicts": [asdict(v) for v in changes],
+            "active": [asdict(v) for v in active],
+        }
+        print(json.dumps(report, indent=2))
+        return DOCTOR_EXIT[severity]
+    if not changes:
+        print(f"{run.path}: healthy (no failure mode fired)")
+    for verdict in changes:
+        print(f"step {verdict.step}  {verdict.mark} ({verdict.severity})")
+        if verdict.severity != "ok":
+            print(f"  evidence: {verdict.evidence}\n  remedy:   {verdict.remedy}")
+    now = ", ".join(v.mark for v in active) or "healthy"
+    print(f"now: {now}; worst: {severity}")
+    return DOCTOR_EXIT[severity]
 
 
 def _info(args: argparse.Namespace) -> int:

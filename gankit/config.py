@@ -196,6 +196,11 @@ class TrainOptions(Section):
 class LogOptions(Section):
     every: int = Field(50, ge=1, description="Steps between metrics.jsonl lines.")
     tensorboard: bool = Field(True, description="Also write TensorBoard event files.")
+    diagnosis: bool = Field(
+        True,
+        description="Name failure modes as training goes (gankit.diagnose): verdicts in "
+        "metrics.jsonl and on the progress line.",
+    )
 
 
 class SampleOptions(Section):

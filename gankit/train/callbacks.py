@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 import torch
 from tqdm.auto import tqdm
 
+from gankit.diagnose.verdict import DIAGNOSIS_EVENT, Verdict
 from gankit.files import finite_record, strict_json
 from gankit.train.rundir import METRICS_SCHEMA, RESUME_EVENT, record_kind, timestamp
 from gankit.viz import image_grid, save_samples
@@ -169,10 +170,12 @@ SHOWN_STATISTICS = ("d_loss", "g_loss", "d_acc")
 
 
 class ProgressBar(Callback):
-    """A tqdm bar over generator steps with ETA and the latest losses."""
+    """A tqdm bar over generator steps with ETA, the latest losses and, while a failure
+    mode fires, the latest diagnosis (``⚠ d_overpowers_g``)."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
+        self._health: str | None = None
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self._bar = tqdm(
@@ -190,8 +193,13 @@ class ProgressBar(Callback):
         self._bar.update(1)
 
     def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
-        shown = {k: record[k] for k in SHOWN_STATISTICS if k in record}
-        self._bar.set_postfix({k: f"{v:.3f}" for k, v in shown.items()}, refresh=False)
+        if is_diagnosis(record):
+            self._health = None if record["severity"] == "ok" else diagnosis_mark(record)
+        elif record_kind(record) == "train":
+            shown = {k: f"{record[k]:.3f}" for k in SHOWN_STATISTICS if k in record}
+            if self._health:
+                shown["health"] = self._health
+            self._bar.set_postfix(shown, refresh=False)
 
     def on_fit_end(self, trainer: Trainer, status: str) -> None:
         self._bar.close()
@@ -231,8 +239,11 @@ class PlainLog(StartLine):
 def log_line(record: dict[str, Any], total: int, elapsed: float) -> str:
     """``step 500/3000  12.3s  40.7 it/s  d_loss 1.234  g_loss 0.987  d_acc 0.512`` for a
     training record (``elapsed``: seconds of the whole run; it/s over the record's window);
-    ``eval step 500/3000  fid 12.345  …`` for an evaluation."""
+    ``eval step 500/3000  fid 12.345  …`` for an evaluation; ``diagnosis step 500/3000
+    ⚠ d_overpowers_g: <evidence>`` for a verdict."""
     step = f"step {record['step']}/{total}"
+    if is_diagnosis(record):
+        return f"diagnosis {step}  {diagnosis_mark(record)}: {record['evidence']}"
     if record_kind(record) == "eval":
         values = [(k.removeprefix("eval/"), v) for k, v in record.items() if k.startswith("eval/")]
         return "  ".join([f"eval {step}", *(f"{k} {_number(v)}" for k, v in values)])
@@ -241,6 +252,16 @@ def log_line(record: dict[str, Any], total: int, elapsed: float) -> str:
         parts.append(f"{record['steps_per_s']:.1f} it/s")
     parts += [f"{k} {_number(record[k])}" for k in SHOWN_STATISTICS if k in record]
     return "  ".join(parts)
+
+
+def is_diagnosis(record: dict[str, Any]) -> bool:
+    """Whether ``record`` is a verdict of :class:`gankit.train.diagnosis.Diagnosis`."""
+    return record_kind(record) == "event" and record.get("event") == DIAGNOSIS_EVENT
+
+
+def diagnosis_mark(record: dict[str, Any]) -> str:
+    """``⚠ d_overpowers_g`` for a verdict's record."""
+    return Verdict.from_event(record).mark
 
 
 def _number(value: Any) -> str:

@@ -52,6 +52,7 @@ from gankit.train.checkpoint import (
     list_checkpoints,
     save_checkpoint,
 )
+from gankit.train.diagnosis import Diagnosis, SampleDiversity
 from gankit.train.distributed import (
     Ranks,
     join_process_group,
@@ -182,7 +183,13 @@ class Trainer:
         self._window_started = time.perf_counter()
 
         # the status first: its on_fit_end must run (and stop its heartbeat) whatever fails
-        defaults: list[Callback] = [StatusFile(), MetricsFile(), SampleWriter(), Checkpointer()]
+        # the diagnosis after the file it writes its verdicts to, its statistic before it
+        defaults: list[Callback] = (
+            [StatusFile(), SampleDiversity(), MetricsFile(), Diagnosis()]
+            if config.log.diagnosis
+            else [StatusFile(), MetricsFile()]
+        )
+        defaults += [SampleWriter(), Checkpointer()]
         if config.eval is not None:
             defaults.append(Evaluator())
         if config.log.tensorboard:
