@@ -110,18 +110,17 @@ class Ranks:
 
     def sum(self, values: Tensor) -> Tensor:
         """The sum over ranks of ``values`` (same shape on every rank)."""
-        if not self.distributed:
-            return values
-        values = values.clone()
-        dist.all_reduce(values, op=dist.ReduceOp.SUM)
-        return values
+        return self._all_reduce(values, dist.ReduceOp.SUM)
 
     def maximum(self, values: Tensor) -> Tensor:
         """The elementwise maximum over ranks of ``values``."""
+        return self._all_reduce(values, dist.ReduceOp.MAX)
+
+    def _all_reduce(self, values: Tensor, op: Any) -> Tensor:
         if not self.distributed:
             return values
         values = values.clone()
-        dist.all_reduce(values, op=dist.ReduceOp.MAX)
+        dist.all_reduce(values, op=op)
         return values
 
     def gather(self, value: Any) -> list[Any]:
