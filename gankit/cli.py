@@ -18,6 +18,7 @@ gankit download [NAME]
 gankit make-data shapes DIR          coloured shapes as a folder of PNGs, one sub-folder a class
 gankit estimate A B --divergence js  divergence between two sample sets (files, runs, sources)
 gankit lab --list                    the executable-theory experiments
+gankit dashboard [RUNS_DIR]          live web view of runs (127.0.0.1:8787; --port, --host)
 gankit lab optimal-d --out lab
 """
 
@@ -349,6 +350,22 @@ def _parser() -> argparse.ArgumentParser:
     make_data.add_argument("--seed", type=_seed, default=0, help="seed of the images (default: 0)")
     make_data.add_argument("--no-progress", action="store_true", help="no progress bar")
     make_data.set_defaults(handler=_make_data)
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="a local web app over a folder of runs: live status, curves, samples, config",
+        description="Serve the dashboard of the run directories under RUNS_DIR (read-only) "
+        "until Ctrl-C. Bound to 127.0.0.1 unless --host says otherwise.",
+    )
+    dashboard.add_argument(
+        "runs_dir", nargs="?", default="runs", metavar="RUNS_DIR", help="default: runs"
+    )
+    dashboard.add_argument(
+        "--port", type=_port, default=8787, help="TCP port (default: 8787; 0: a free one)"
+    )
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)"
+    )
+    dashboard.set_defaults(handler=_dashboard)
     _latent_commands(commands)
     return parser
 
@@ -392,6 +409,17 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid count {text!r}: give an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 … 65535 (0: the system picks a free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
     return value
 
 
@@ -907,6 +935,29 @@ def _estimate(args: argparse.Namespace) -> int:
     if args.json:
         record = result.to_dict() | {"a": args.a, "b": args.b, "exact": exact}
         Path(args.json).write_text(json.dumps(record, indent=2) + "\n")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from gankit.app.dashboard import make_server
+
+    root = Path(args.runs_dir)
+    if not root.is_dir():
+        return _fail(f"runs folder '{root}' does not exist")
+    try:
+        server = make_server(root, args.host, args.port)
+    except OSError as err:
+        return _fail(
+            f"cannot serve on {args.host}:{args.port} ({err.strerror or err}): "
+            "choose another --port, or --port 0 for a free one"
+        )
+    print(f"gankit dashboard of {root} at {server.url} (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+    finally:
+        server.server_close()
     return 0
 
 
