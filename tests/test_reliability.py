@@ -161,9 +161,7 @@ def test_sigterm_checkpoints_exits_143_and_resumes_to_the_uninterrupted_weights(
     assert all(torch.equal(weights[name], value) for name, value in uninterrupted.items())
 
 
-def test_a_second_ctrl_c_during_the_checkpoint_write_lets_the_write_finish(
-    tmp_path, monkeypatch
-):
+def test_a_second_ctrl_c_during_the_checkpoint_write_lets_the_write_finish(tmp_path, monkeypatch):
     """The first Ctrl-C asks to stop; the second arrives while the final checkpoint's
     tensors are being saved. The checkpoint must complete and load."""
     from gankit.train import checkpoint as checkpoint_module
@@ -341,9 +339,7 @@ def read_only_run(two_checkpoints, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_read_only_run_directory_resumes_with_one_line_and_samples_fine(
-    read_only_run, tmp_path
-):
+def test_a_read_only_run_directory_resumes_with_one_line_and_samples_fine(read_only_run, tmp_path):
     before = {p: p.read_bytes() for p in read_only_run.rglob("*") if p.is_file()}
     code, _, err = finish(
         gankit_cli("train", "--resume", str(read_only_run), "--no-progress", "--steps", "30")
@@ -430,6 +426,9 @@ def test_an_exploding_run_exits_2_with_strict_json_and_no_checkpoint_promised(tm
         json.loads(line, parse_constant=strict)
         for line in (run_dir / "metrics.jsonl").read_text().splitlines()
     ]
-    assert records[-1]["nonfinite"] and all(records[-1][k] is None for k in records[-1]["nonfinite"])
+    last = [r for r in records if r["kind"] == "train"][-1]
+    assert last["nonfinite"] and all(last[k] is None for k in last["nonfinite"])
+    verdict = records[-1]  # the diagnosis of the record, after it
+    assert verdict["event"] == "diagnosis" and verdict["code"] == "divergence"
     summary = json.loads((run_dir / "summary.json").read_text(), parse_constant=strict)
     assert summary["status"] == "diverged" and summary["checkpoint"] is None

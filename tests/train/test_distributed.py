@@ -260,7 +260,8 @@ def test_sigterm_to_one_rank_stops_both_with_one_checkpoint(tmp_path):
         str(WORKER),
         json.dumps(job),
     ]
-    launcher = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    log = (tmp_path / "launcher.log").open("w")  # a file, not a pipe nobody reads until the end
+    launcher = subprocess.Popen(command, env=ENV, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -302,6 +303,8 @@ def test_two_machines_on_one_host_train_one_run(tmp_path):
     run = tmp_path / "run"
     port = free_port()
     job = {"preset": "ring-2d", "overrides": {**RING, "train.steps": 10}, "run_dir": str(run)}
+    paths = [tmp_path / f"machine{index}.log" for index in range(2)]
+    logs = [path.open("w") for path in paths]
     machines = [
         subprocess.Popen(
             [
@@ -316,14 +319,19 @@ def test_two_machines_on_one_host_train_one_run(tmp_path):
             ],
             env=ENV,
             cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=log,  # files, not pipes: a full pipe would stall one machine and both with it
+            stderr=subprocess.STDOUT,
         )
-        for _ in range(2)
+        for log in logs
     ]
-    for machine in machines:
-        _, err = machine.communicate(timeout=TIMEOUT)
-        assert machine.returncode == 0, err.decode()[-3000:]
+    try:
+        for machine in machines:
+            machine.wait(timeout=TIMEOUT)
+    finally:
+        for machine in machines:
+            machine.kill()
+    for machine, path in zip(machines, paths, strict=True):
+        assert machine.returncode == 0, path.read_text()[-3000:]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["step"] == 10
     assert load_checkpoint(list_checkpoints(run / "checkpoints")[-1]).world_size == 2
