@@ -194,6 +194,7 @@ def test_one_step_has_nothing_to_decay():
     config = resolve("grid-2d", ["train.steps=1", "train.lr_decay.start=0"])
     with pytest.warns(ConfigWarning, match=r"the last step is 0\); set train.lr_decay=null$"):
         warn_inert(config)
+    assert config.train.lr_factor_at(0) == 1.0  # the one step runs at the full rate
 
 
 def test_training_warns_before_it_starts(tmp_path):

@@ -129,6 +129,7 @@ def test_the_sample_slider_changes_the_image(page, url):
     page.locator(".samples input[type=range]").fill("0")
     page.wait_for_function("document.querySelector('.samples img').src.includes('step_00000010')")
     page.wait_for_function("document.querySelector('.samples img').naturalWidth > 0")
+    assert page.locator(".samples img").get_attribute("src").endswith("step_00000010.png")
 
 
 def test_the_compare_view_overlays_two_runs(page, url, runs_dir):
