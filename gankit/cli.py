@@ -19,6 +19,7 @@ gankit make-data shapes DIR          coloured shapes as a folder of PNGs, one su
 gankit estimate A B --divergence js  divergence between two sample sets (files, runs, sources)
 gankit lab --list                    the executable-theory experiments
 gankit dashboard [RUNS_DIR]          live web view of runs (127.0.0.1:8787; --port, --host)
+gankit playground                    GAN Lab in the browser on gankit's Trainer (127.0.0.1:8788)
 gankit lab optimal-d --out lab
 """
 
@@ -366,6 +367,36 @@ def _parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)"
     )
     dashboard.set_defaults(handler=_dashboard)
+    playground = commands.add_parser(
+        "playground",
+        help="GAN Lab in the browser: train toy GANs live with gankit's Trainer, step by step",
+        description="Serve the playground until Ctrl-C: one live training session per browser "
+        "tab (1-D and 2-D toy data, every objective and regulariser, theory scenes), "
+        "exported as gankit YAML or a run directory. Bound to 127.0.0.1 unless --host "
+        "says otherwise.",
+    )
+    playground.add_argument(
+        "--port", type=_port, default=8788, help="TCP port (default: 8788; 0: a free one)"
+    )
+    playground.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)"
+    )
+    playground.add_argument(
+        "--runs-dir", default="runs", help="where exported runs go (default: runs)"
+    )
+    playground.add_argument(
+        "--idle-minutes",
+        type=_minutes,
+        default=10.0,
+        help="stop a session after this many minutes without a request from its tab (default 10)",
+    )
+    playground.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=8,
+        help="sessions (browser tabs) at once; more are refused (default: 8)",
+    )
+    playground.set_defaults(handler=_playground)
     _latent_commands(commands)
     return parser
 
@@ -420,6 +451,17 @@ def _port(text: str) -> int:
         value = -1
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return value
+
+
+def _minutes(text: str) -> float:
+    """A number of minutes above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid minutes {text!r}: give a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"minutes {text} must be a positive number")
     return value
 
 
@@ -952,6 +994,28 @@ def _dashboard(args: argparse.Namespace) -> int:
             "choose another --port, or --port 0 for a free one"
         )
     print(f"gankit dashboard of {root} at {server.url} (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+    finally:
+        server.server_close()
+    return 0
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from gankit.app.playground import make_server
+
+    try:
+        server = make_server(
+            args.host, args.port, args.runs_dir, args.idle_minutes, args.max_sessions
+        )
+    except OSError as err:
+        return _fail(
+            f"cannot serve on {args.host}:{args.port} ({err.strerror or err}): "
+            "choose another --port, or --port 0 for a free one"
+        )
+    print(f"gankit playground at {server.url} (Ctrl-C stops it)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

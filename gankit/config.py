@@ -193,6 +193,32 @@ class TrainOptions(Section):
         return max(0.0, 1 - (step - decay.start) / max(self.steps - decay.start, 1))
 
 
+class MLflowOptions(Section):
+    """One MLflow run per gankit run (gankit.train.trackers; ``pip install 'gankit[mlflow]'``)."""
+
+    tracking_uri: str | None = Field(
+        None,
+        description="MLflow's tracking URI, as MLflow takes it; null: the store an earlier "
+        "session of this run used, else $MLFLOW_TRACKING_URI, else ./mlruns (a local file store).",
+    )
+    experiment: str = Field(
+        "gankit", min_length=1, description="The MLflow experiment of the run (created if missing)."
+    )
+
+
+class WandbOptions(Section):
+    """One Weights & Biases run per gankit run (gankit.train.trackers;
+    ``pip install 'gankit[wandb]'``)."""
+
+    project: str = Field("gankit", min_length=1, description="The W&B project.")
+    entity: str | None = Field(None, description="The W&B team or user (null: your default).")
+    mode: Literal["offline", "online"] = Field(
+        "offline",
+        description="offline: written under RUN/wandb/ only, for `wandb sync` later; online: "
+        "sent to W&B as training goes (after `wandb login`).",
+    )
+
+
 class LogOptions(Section):
     every: int = Field(50, ge=1, description="Steps between metrics.jsonl lines.")
     tensorboard: bool = Field(True, description="Also write TensorBoard event files.")
@@ -200,6 +226,12 @@ class LogOptions(Section):
         True,
         description="Name failure modes as training goes (gankit.diagnose): verdicts in "
         "metrics.jsonl and on the progress line.",
+    )
+    mlflow: MLflowOptions | None = Field(
+        None, description="Also send records and sample grids to MLflow (off when null)."
+    )
+    wandb: WandbOptions | None = Field(
+        None, description="Also send records and sample grids to Weights & Biases (off when null)."
     )
 
 

@@ -71,7 +71,7 @@ DEFAULT_SECTIONS = [
     # plain sections
     ("task.name=unconditional", lambda c: c.task, UnconditionalOptions()),
     ("noise.dim=8", lambda c: c.noise.model_dump(), {"dim": 8, "distribution": "normal"}),
-    ("log.every=7", lambda c: c.log.model_dump(), {"every": 7, "tensorboard": True, "diagnosis": True}),
+    ("log.every=7", lambda c: c.log.model_dump(), {"every": 7, "tensorboard": True, "diagnosis": True, "mlflow": None, "wandb": None}),
     ("samples.count=16", lambda c: c.samples.model_dump(), {"every": 500, "count": 16}),
     ("checkpoint.keep=1", lambda c: c.checkpoint.model_dump(), {"every": 500, "keep": 1}),
 ]

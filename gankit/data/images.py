@@ -9,19 +9,20 @@ its images' own size unless ``size`` is set (:mod:`gankit.data.sizes`).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import math
 import struct
 import zlib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from torch import Tensor
 from tqdm import tqdm
 
@@ -39,6 +40,28 @@ PROGRESS_MIN_FILES = 500
 GZIP_MAGIC = b"\x1f\x8b"
 
 Digit = Annotated[int, Field(ge=0, le=9)]
+
+
+def _max_images_field() -> Any:
+    """The ``max_images`` option of every image source."""
+    return Field(
+        None,
+        ge=1,
+        description="Train on at most this many of the images (null: all): a fixed subset, "
+        "the same on every machine (subset_index), for small-data experiments.",
+    )
+
+
+def subset_index(total: int, max_images: int | None) -> Tensor:
+    """Sorted indices of the images that ``max_images`` keeps out of ``total``: the
+    ``max_images`` with the smallest keys sha256(f"max_images:{index}"), all of them when
+    ``max_images`` is None or at least ``total``. No random number generator is involved,
+    so every version of every library keeps the same images, and a smaller subset lies
+    inside a larger one."""
+    if max_images is None or max_images >= total:
+        return torch.arange(total)
+    keys = [hashlib.sha256(f"max_images:{i}".encode()).hexdigest() for i in range(total)]
+    return torch.tensor(sorted(sorted(range(total), key=keys.__getitem__)[:max_images]))
 
 
 def resize_images(images: Tensor, size: int) -> Tensor:
@@ -90,6 +113,7 @@ class _DigitsOptions(SourceOptions):
         description="'train': leave out the held-out digits of the shipped classifier (the "
         "evaluation's reference set, needed by the memorisation check); 'heldout': only them.",
     )
+    max_images: int | None = _max_images_field()
 
     def heldout_split(self) -> str | None:
         return "heldout"
@@ -100,6 +124,15 @@ class _DigitsOptions(SourceOptions):
         if classes is not None and len(set(classes)) != len(classes):
             raise ValueError(f"classes must be distinct, got {classes}")
         return classes
+
+    @model_validator(mode="after")
+    def _training_images_only(self) -> _DigitsOptions:
+        if self.max_images is not None and self.split == "heldout":
+            raise ValueError(
+                "max_images limits the images trained on; the held-out split is the "
+                "evaluation's reference set and is kept whole: use split=train or all"
+            )
+        return self
 
 
 class Mnist5kOptions(_DigitsOptions):
@@ -132,6 +165,7 @@ class FolderOptions(SourceOptions):
         description="'center': shorter side to size, then centre crop; 'none': stretch to size.",
     )
     greyscale: bool = Field(False, description="Load as 1-channel grey instead of 3-channel RGB.")
+    max_images: int | None = _max_images_field()
 
 
 class IdxOptions(SourceOptions):
@@ -149,6 +183,7 @@ class IdxOptions(SourceOptions):
     size: int | None = Field(
         None, ge=4, description="Resize to size×size (≥ 4); None keeps the native size."
     )
+    max_images: int | None = _max_images_field()
 
 
 @SOURCES.register("mnist5k", options=Mnist5kOptions)
@@ -177,7 +212,8 @@ def _digit_source(
     images: Tensor, labels: Tensor, options: _DigitsOptions, name: str
 ) -> TensorImageSource:
     """Take the requested split, keep the requested digits (labels re-indexed 0..k−1 in
-    sorted order) and resize."""
+    sorted order) and at most ``max_images`` of them (never cutting the held-out split, the
+    evaluation's reference set), and resize."""
     if options.split != "all":
         train, heldout = digit_split(name, labels)
         chosen = train if options.split == "train" else heldout
@@ -185,6 +221,9 @@ def _digit_source(
     kept = torch.arange(10) if options.classes is None else torch.tensor(sorted(options.classes))
     mask = torch.isin(labels, kept)
     images, labels = images[mask], torch.searchsorted(kept, labels[mask])
+    if options.split != "heldout":
+        chosen = subset_index(len(images), options.max_images)
+        images, labels = images[chosen], labels[chosen]
     if options.size is not None:
         images = resize_images(images, options.size)
     return TensorImageSource(images, labels, [str(int(d)) for d in kept], name=name)
@@ -206,6 +245,9 @@ def folder(options: FolderOptions) -> TensorImageSource:
         )
     labels, class_names = _folder_labels(root, files)
     _refuse_split_layout(root, class_names or [])
+    chosen = subset_index(len(files), options.max_images)
+    files = [files[i] for i in chosen.tolist()]
+    labels = None if labels is None else labels[chosen]
     size = training_size(image_sides(files, "folder"), options.size, f"folder {root}")
     mode = "L" if options.greyscale else "RGB"
     progress = tqdm(
@@ -306,6 +348,8 @@ def idx(options: IdxOptions) -> TensorImageSource:
                 f"{labels.shape[0]} labels"
             )
         class_names = [str(i) for i in range(int(labels.max()) + 1)] if len(labels) else None
+    chosen = subset_index(len(images), options.max_images)
+    images, labels = images[chosen], None if labels is None else labels[chosen]
     if options.size is not None:
         images = resize_images(images, options.size)
     return TensorImageSource(images, labels, class_names, name=f"idx {images_path}")

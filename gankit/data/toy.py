@@ -1,7 +1,8 @@
 """Toy distributions in R^1 and R^2.
 
 Gaussian mixtures know their density exactly (the 1-D pictures of Goodfellow et al., 2014;
-the 2D-ring and 2D-grid of PacGAN, Lin et al., 2018). The swiss roll, two moons and
+the 2D-ring and 2D-grid of PacGAN, Lin et al., 2018; ``drawn``, points drawn by hand in
+``gankit playground``, each the centre of a small Gaussian). The swiss roll, two moons and
 two-armed spiral have no closed-form density. Every sample is drawn from the CPU
 ``torch.Generator`` passed in, so a seed fixes every batch.
 """
@@ -268,6 +269,25 @@ class SpiralOptions(SourceOptions):
     scale: Positive = Field(3.0, description="Outer radius of the arms.")
 
 
+MAX_DRAWN_POINTS = 10_000
+"""The most points a ``drawn`` distribution holds (they live in the config)."""
+
+
+class DrawnOptions(SourceOptions):
+    """Options of ``drawn``: a 2-D distribution given as points, e.g. drawn by hand in
+    ``gankit playground``."""
+
+    name: Literal["drawn"] = "drawn"
+    points: list[tuple[Finite, Finite]] = Field(
+        min_length=1,
+        max_length=MAX_DRAWN_POINTS,
+        description="The points (x, y); a sample is one of them, picked uniformly, plus jitter.",
+    )
+    jitter: Positive = Field(
+        0.03, description="Std of the Gaussian noise added to each coordinate of a sample (> 0)."
+    )
+
+
 @SOURCES.register("normal1d", options=Normal1dOptions)
 def normal1d(options: Normal1dOptions) -> GaussianMixture:
     """A single Gaussian N(mean, std²) on the line."""
@@ -327,3 +347,11 @@ def moons(options: MoonsOptions) -> TwoMoons:
 def spiral(options: SpiralOptions) -> Spiral:
     """A noisy two-armed spiral (no closed-form density)."""
     return Spiral(options.noise, options.scale)
+
+
+@SOURCES.register("drawn", options=DrawnOptions)
+def drawn(options: DrawnOptions) -> GaussianMixture:
+    """The drawn points, each picked with probability 1/K, plus N(0, jitter²) per
+    coordinate: the equal-weight mixture Σ_k (1/K) N(p_k, jitter²·I), density known."""
+    k = len(options.points)
+    return GaussianMixture(torch.ones(k), options.points, torch.full((k,), options.jitter))

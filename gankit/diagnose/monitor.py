@@ -14,10 +14,11 @@ class Monitor:
 
     After each training or evaluation record the firing modes are compared with those
     before it: a mode that starts firing, or whose severity changes, is a change, and so is
-    "healthy" when the last mode stops. Other records (events) are ignored."""
+    "healthy" when the last mode stops. Other records (events) are ignored. ``band`` is
+    the reference band the run is compared with (``History.band``)."""
 
-    def __init__(self, objective: str | None = None) -> None:
-        self.history = History(objective=objective)
+    def __init__(self, objective: str | None = None, band: dict[str, Any] | None = None) -> None:
+        self.history = History(objective=objective, band=band)
         self.active: dict[str, Verdict] = {}
 
     def add_checkpoint(self, step: int, name: str) -> None:
@@ -56,10 +57,11 @@ def timeline(
     records: Iterable[dict[str, Any]],
     objective: str | None = None,
     checkpoints: Iterable[tuple[int, str]] = (),
+    band: dict[str, Any] | None = None,
 ) -> list[Verdict]:
     """Every change of verdict over ``records`` (in file order, resume markers applied),
     as the training process's :class:`Monitor` reports them."""
-    monitor = Monitor(objective)
+    monitor = Monitor(objective, band)
     for step, name in checkpoints:
         monitor.add_checkpoint(step, name)
     return [change for record in records for change in monitor.observe(record)]

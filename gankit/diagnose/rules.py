@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gankit.diagnose.bands import off_reference
 from gankit.diagnose.verdict import Verdict
 from gankit.metrics.registry import direction
 
@@ -27,8 +28,11 @@ EXPLOSION_FACTOR = 1e3
 """A loss this many times its early magnitude (at least 1) has exploded."""
 D_ACC_HIGH = 0.95
 """D's accuracy at or above which it tells real from generated almost always."""
-D_FAKE_LOW = 0.1
-"""Mean D(G(z)) at or below which D rejects nearly every generated sample."""
+D_FAKE_LOW = 0.05
+"""Mean D(G(z)) at or below which D rejects nearly every generated sample. Not 0.1: healthy
+DCGAN runs with the non-saturating loss spend their first few hundred steps with D(G(z))
+at 0.045–0.09 and a large gradient for G (cgan-mnist, steps 100–300: G's gradient norm
+12–16), then recover; the minimax loss's saturated D(G(z)) is 0.001–0.02 (gan)."""
 G_GRAD_VANISHED = 0.1
 """G's gradient norm below this fraction of its early value has vanished."""
 W_BOUND = 1e3
@@ -40,12 +44,21 @@ distance of the critic's gradient norm from 1 above 0.1) says the critic is not 
 RT_HIGH = 0.8
 """ADA's r_t = E[sign(D(x_real))] at or above which D is sure of (nearly) every real
 image it has seen: over-fitting (the paper's target is 0.6)."""
+HELDOUT_GAP = 0.3
+"""D's accuracy on real images it trains on minus its accuracy on held-out real images
+(``d_acc_real_train − d_acc_real_heldout``) at or above which it has memorised its training
+set: its outputs on unseen reals drift toward those on generated images (Karras et al. 2020,
+§2 and Fig. 1b). More than three standard errors of the difference of two accuracies on
+fixed batches of 64 images or more (√(2 · 0.25 / 64) < 0.09)."""
 STALL_EVALS = 5
 """Evaluations without improvement after which progress has stalled."""
 STALL_TOLERANCE = 0.01
 """The relative change of an eval metric that counts as an improvement."""
-DIVERSITY_DROP = 0.3
-"""Sample diversity below this fraction of its peak, twice in a row, is mode collapse."""
+DIVERSITY_DROP = 0.2
+"""Sample diversity below this fraction of its peak, twice in a row, is mode collapse. Not
+0.3: a healthy generator may overshoot early and settle much narrower — fgan-reverse-kl's
+Gaussian, mode-seeking by design, peaked at 1.23 (step 500, seed 2) and settled at 0.29–0.40
+on one bump, as seeds 0 and 1 did without the overshoot."""
 COVERAGE_DROP = 0.5
 """Recall or coverage below this fraction of its best is mode dropping."""
 CLASSES_DROP = 0.8
@@ -64,12 +77,15 @@ PROGRESS_METRICS = ("fid", "kid", "cfid", "precision", "recall", "coverage", "cl
 @dataclass
 class History:
     """What the rules see: the training and evaluation records so far (in order), the
-    run's objective name, and its checkpoints as ``(step, name)``, oldest first."""
+    run's objective name, and its checkpoints as ``(step, name)``, oldest first. ``band``
+    is the reference band the run is compared with
+    (:func:`gankit.diagnose.bands.band_for_config`), None when there is none."""
 
     train: list[dict[str, Any]] = field(default_factory=list)
     evals: list[dict[str, Any]] = field(default_factory=list)
     objective: str | None = None
     checkpoints: list[tuple[int, str]] = field(default_factory=list)
+    band: dict[str, Any] | None = None
 
     @property
     def step(self) -> int:
@@ -188,21 +204,39 @@ def critic_not_lipschitz(history: History) -> Verdict | None:
 
 
 def d_overfitting(history: History) -> Verdict | None:
-    """ADA's over-fitting heuristic r_t = E[sign(D(x_real))] at or above :data:`RT_HIGH`,
-    sustained: D is confident on every real image it sees, memorising a small data set
-    (Karras et al. 2020, §3). A warning."""
+    """D memorising a small data set (Karras et al. 2020, §2–3), sustained: D's accuracy on
+    held-out reals at least :data:`HELDOUT_GAP` below its accuracy on its training reals
+    (``d_acc_real_train``, ``d_acc_real_heldout``: runs with a held-out split, measured by
+    :class:`gankit.train.diagnosis.HeldoutAccuracy`), or ADA's heuristic r_t =
+    E[sign(D(x_real))] at or above :data:`RT_HIGH`: D is confident on every real image it
+    sees. A warning."""
+    evidence = []
+    seen, unseen = history.window("d_acc_real_train"), history.window("d_acc_real_heldout")
+    if seen is not None and unseen is not None:
+        gaps = [a - b for a, b in zip(seen, unseen, strict=True)]
+        if min(gaps) >= HELDOUT_GAP:
+            evidence.append(
+                f"D's accuracy on held-out reals {statistics.mean(unseen):.3f} against "
+                f"{statistics.mean(seen):.3f} on its training reals, ≥ {HELDOUT_GAP} apart over "
+                f"the last {WINDOW} records"
+            )
+            auc = history.series("d_membership_auc", 1)
+            if auc:
+                evidence[-1] += f" (membership AUC {auc[-1]:.3f})"
     r_t = history.window("augment_rt")
-    if r_t is None or min(r_t) < RT_HIGH:
+    if r_t is not None and min(r_t) >= RT_HIGH:
+        p = history.series("augment_p", 1)
+        evidence.append(
+            f"ADA r_t {statistics.mean(r_t):.3f} ≥ {RT_HIGH} over the last {WINDOW} records"
+            + (f" (augment_p {p[-1]:.3f})" if p else "")
+        )
+    if not evidence:
         return None
-    p = history.series("augment_p", 1)
-    evidence = f"ADA r_t {statistics.mean(r_t):.3f} ≥ {RT_HIGH} over the last {WINDOW} records"
-    if p:
-        evidence += f" (augment_p {p[-1]:.3f})"
     remedy = (
-        "more augmentation (a lower augment.target, more augment.ops), more data, a smaller "
-        "D, or R1 (regularisers.r1)"
+        "augmentation (augment.name=ada; with it on, a lower augment.target or more "
+        "augment.ops), more data, a smaller D, or R1 (regularisers.r1)"
     )
-    return Verdict("d_overfitting", "warning", history.step, evidence, remedy)
+    return Verdict("d_overfitting", "warning", history.step, "; ".join(evidence), remedy)
 
 
 def mode_collapse(history: History) -> Verdict | None:
@@ -291,6 +325,7 @@ RULES: tuple[Rule, ...] = (
     d_overfitting,
     oscillation,
     stalled,
+    off_reference,
 )
 """Every rule, most urgent first."""
 

@@ -36,18 +36,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
-
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING, Literal
 
 from gankit.errors import GankitError
-from gankit.metrics.frechet import frechet_distance_features
-from gankit.metrics.inception_score import inception_score
-from gankit.metrics.kid import kernel_inception_distance
-from gankit.metrics.manifold import density_coverage, precision_recall
-from gankit.metrics.memorisation import memorisation
-from gankit.metrics.modes import class_coverage
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+# The measures are imported by the functions that call them, so that the table (names,
+# values, directions) is read without loading torch: the dashboard and config validation
+# need only the table. ``inception_score`` and ``memorisation`` are taken from the package,
+# whose lazy names they are, since their modules share their names.
 
 Direction = Literal["lower", "higher"]
 
@@ -118,28 +117,40 @@ class Metric:
 
 
 def _fid(s: Scored) -> dict[str, float]:
+    from gankit.metrics.frechet import frechet_distance_features
+
     return {"fid": frechet_distance_features(s.real, s.fake)}
 
 
 def _kid(s: Scored) -> dict[str, float]:
+    from gankit.metrics.kid import kernel_inception_distance
+
     return {"kid": kernel_inception_distance(s.real, s.fake, seed=s.seed)[0]}
 
 
 def _pr(s: Scored) -> dict[str, float]:
+    from gankit.metrics.manifold import precision_recall
+
     precision, recall = precision_recall(s.real, s.fake)
     return {"precision": precision, "recall": recall}
 
 
 def _dc(s: Scored) -> dict[str, float]:
+    from gankit.metrics.manifold import density_coverage
+
     density, coverage = density_coverage(s.real, s.fake)
     return {"density": density, "coverage": coverage}
 
 
 def _is(s: Scored) -> dict[str, float]:
+    from gankit.metrics import inception_score
+
     return {"is": inception_score(s.logits)[0]}
 
 
 def _classes(s: Scored) -> dict[str, float]:
+    from gankit.metrics.modes import class_coverage
+
     coverage = class_coverage(s.logits.argmax(dim=1).cpu(), s.logits.shape[1])
     return {
         "classes_covered": float(coverage.classes_covered),
@@ -156,10 +167,12 @@ def _cacc(s: Scored) -> dict[str, float]:
 
 def _cfid(s: Scored) -> dict[str, float]:
     """FID of each class's generated features against its real ones, and their mean."""
+    from gankit.metrics.frechet import frechet_distance_features
+
     assert s.labels is not None and s.real_labels is not None
     labels, real_labels = s.labels.to(s.fake.device), s.real_labels.to(s.fake.device)
     values = {}
-    for label in torch.unique(labels).tolist():
+    for label in labels.unique().tolist():
         generated = s.fake[labels == label]
         real = s.real[real_labels == label]
         if len(generated) < 2 or len(real) < 2:
@@ -173,6 +186,8 @@ def _cfid(s: Scored) -> dict[str, float]:
 
 
 def _mem(s: Scored) -> dict[str, float]:
+    from gankit.metrics import memorisation
+
     assert s.train is not None  # FeatureReference.check refused otherwise
     copies = memorisation(s.fake, s.train, s.real)
     return {"memorisation_ratio": copies.ratio, "copy_rate": copies.copy_rate}

@@ -15,12 +15,15 @@ from D's real logits of each D update, and the grids never augment. D is called 
 (D's gradients from G's backward pass are cleared before D's next update), which stays
 correct when D is shared across processes. The forward passes run under
 ``train.precision``'s autocast (:mod:`gankit.train.precision`), the losses on float32
-logits.
+logits. The step is :meth:`~NoiseToSamples.discriminator_updates` then
+:meth:`~NoiseToSamples.generator_update`, which ``Trainer.train_part`` also calls one at a
+time (``gankit playground`` steps each player on its own).
 """
 
 from __future__ import annotations
 
 import typing
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
@@ -52,6 +55,30 @@ class UnconditionalOptions(TaskOptions):
     """G(z) and D(x); no options of its own."""
 
     name: Literal["unconditional"] = "unconditional"
+
+
+@dataclass
+class DiscriminatorPass:
+    """What the generator update of an iteration takes from the last discriminator update
+    before it (:meth:`NoiseToSamples.discriminator_updates`): its real batch, labels and D
+    as a function of x, the instance-noise σ, and the detached statistics of the updates."""
+
+    real: Tensor
+    """The real batch D last saw, augmented and perturbed as D saw it."""
+    labels: Tensor | None
+    judge: nn.Module
+    """D(·, y) for those labels (D itself when unconditional)."""
+    noise_std: float
+    d_loss: Tensor
+    real_logits: Tensor
+    fake_logits: Tensor
+    d_grad_norm: Tensor
+    penalties: dict[str, Tensor]
+    """D's weighted penalties in the last update."""
+    lazy_sums: dict[str, Tensor]
+    """The lazy penalties (R1/R2 with ``every`` > 1) summed over the updates."""
+    updates: int
+    """k, the discriminator updates made."""
 
 
 class NoiseToSamples(Task):
@@ -161,16 +188,22 @@ class NoiseToSamples(Task):
     def step(self, engine: Trainer) -> dict[str, Tensor]:
         """One iteration of Algorithm 1: k discriminator updates, then one generator update;
         the configured regularisers add their weighted penalties to each player's loss."""
+        d_steps = self.config.train.d_steps_at(engine.state.step)
+        return self.generator_update(engine, self.discriminator_updates(engine, d_steps))
+
+    def discriminator_updates(self, engine: Trainer, k: int) -> DiscriminatorPass:
+        """The first half of an iteration: ``k`` ≥ 1 discriminator updates at generator step
+        ``state.step``, each on a fresh real batch and fresh z, with D's penalties. What the
+        generator update of the iteration takes from the last of them comes back."""
         state, objective, regularisers = engine.state, engine.objective, self.config.regularisers
         G, D = engine.train_networks["generator"], engine.train_networks["discriminator"]
         m = engine.batch_size  # this rank's share of the batch
         noise_std = self._instance_noise_std(state.step)
-        d_steps = self.config.train.d_steps_at(state.step)
         lazy = self._lazy_penalties()
         first_update = self._d_updates_before(state.step) if lazy else 0
         lazy_sums: dict[str, Tensor] = {}
 
-        for i in range(d_steps):
+        for i in range(k):
             with engine.precision.autocast():  # the forward passes; backward in update
                 real, y = self.real_batch(engine, m)  # (m, *shape); labels (m,) or None
                 real = _perturb(self._augmented(real), noise_std)
@@ -198,7 +231,40 @@ class NoiseToSamples(Task):
                 if name in penalties:
                     lazy_sums[name] = lazy_sums.get(name, 0) + penalties[name].detach()
         if lazy:
-            self._d_updates = (state.step + 1, first_update + d_steps)
+            self._d_updates = (state.step + 1, first_update + k)
+        return DiscriminatorPass(
+            real=real,
+            labels=y,
+            judge=D_y,
+            noise_std=noise_std,
+            d_loss=d_loss.detach(),
+            real_logits=real_logits.detach(),
+            fake_logits=fake_logits.detach(),
+            d_grad_norm=d_grad_norm,
+            penalties={name: value.detach() for name, value in penalties.items()},
+            lazy_sums=lazy_sums,
+            updates=k,
+        )
+
+    def generator_update(
+        self, engine: Trainer, carried: DiscriminatorPass | None
+    ) -> dict[str, Tensor]:
+        """The second half of an iteration: one generator update against the discriminator
+        as ``carried`` left it (its real batch for the objectives and penalties that read
+        one), and the iteration's detached statistics. Without ``carried`` (a generator
+        update stepped on its own before any discriminator update) a real batch is drawn
+        here and the statistics are the generator's alone."""
+        state, objective, regularisers = engine.state, engine.objective, self.config.regularisers
+        G, D = engine.train_networks["generator"], engine.train_networks["discriminator"]
+        m = engine.batch_size
+        if carried is None:
+            noise_std = self._instance_noise_std(state.step)
+            with engine.precision.autocast():
+                real, y = self.real_batch(engine, m)
+                real = _perturb(self._augmented(real), noise_std)
+            D_y = self.judge(D, y)
+        else:
+            real, y, D_y, noise_std = carried.real, carried.labels, carried.judge, carried.noise_std
 
         with engine.local_gradients(*self.discriminators):  # D's are thrown away
             with engine.precision.autocast():
@@ -215,12 +281,17 @@ class NoiseToSamples(Task):
             g_grad_norm = engine.update("generator", g_total)
 
         with torch.no_grad():
+            if carried is None:
+                stats = {"g_loss": g_loss.detach(), "g_grad_norm": g_grad_norm}
+                stats.update({f"penalty/{k}": v.detach() for k, v in g_penalties.items()})
+                return stats
             stats = {
-                "d_loss": d_loss.detach(),
+                "d_loss": carried.d_loss,
                 "g_loss": g_loss.detach(),
-                "d_grad_norm": d_grad_norm,
+                "d_grad_norm": carried.d_grad_norm,
                 "g_grad_norm": g_grad_norm,
             }
+            real_logits, fake_logits = carried.real_logits, carried.fake_logits
             if objective.divergence_estimate is not None:
                 stats["divergence_estimate"] = objective.divergence_estimate(
                     real_logits, fake_logits
@@ -230,12 +301,13 @@ class NoiseToSamples(Task):
                 stats["d_fake"] = torch.sigmoid(fake_logits).mean()
                 correct = (real_logits > 0).float().mean() + (fake_logits < 0).float().mean()
                 stats["d_acc"] = correct / 2
-            for name, value in {**penalties, **g_penalties}.items():
+            lazy = self._lazy_penalties()
+            for name, value in {**carried.penalties, **g_penalties}.items():
                 if name not in lazy:
                     stats[f"penalty/{name}"] = value.detach()
             for name in lazy:  # mean over this step's D updates, 0 on those without it
                 none = torch.zeros((), device=engine.device)
-                stats[f"penalty/{name}"] = lazy_sums.get(name, none) / d_steps
+                stats[f"penalty/{name}"] = carried.lazy_sums.get(name, none) / carried.updates
             if self.lecam is not None:
                 stats["lecam/anchor_real"] = self.lecam.real.clone()
                 stats["lecam/anchor_fake"] = self.lecam.fake.clone()

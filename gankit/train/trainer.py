@@ -37,6 +37,7 @@ from gankit.prior import Prior
 from gankit.seeding import derive_seed
 from gankit.tasks import Task, build_task
 from gankit.tasks.base import parameters
+from gankit.tasks.unconditional import DiscriminatorPass, NoiseToSamples
 from gankit.train.callbacks import (
     Callback,
     Checkpointer,
@@ -52,7 +53,7 @@ from gankit.train.checkpoint import (
     list_checkpoints,
     save_checkpoint,
 )
-from gankit.train.diagnosis import Diagnosis, SampleDiversity
+from gankit.train.diagnosis import Diagnosis, HeldoutAccuracy, SampleDiversity
 from gankit.train.distributed import (
     Ranks,
     join_process_group,
@@ -70,6 +71,7 @@ from gankit.train.rundir import run_name as default_run_name
 from gankit.train.state import TrainState
 from gankit.train.status import StatusFile, starting_status
 from gankit.train.stopping import StopSignals
+from gankit.train.trackers import build_trackers
 
 # Config keys that may change when a run is resumed: they steer how long it runs and what
 # it writes, never the math of a step.
@@ -181,11 +183,13 @@ class Trainer:
         self._signals: StopSignals | None = None
         self._last_checkpoint_step = -1
         self._window_started = time.perf_counter()
+        self._discriminator_pass: DiscriminatorPass | None = None
+        """What the next generator part takes from the last discriminator part."""
 
         # the status first: its on_fit_end must run (and stop its heartbeat) whatever fails
-        # the diagnosis after the file it writes its verdicts to, its statistic before it
+        # the diagnosis after the file it writes its verdicts to, its statistics before it
         defaults: list[Callback] = (
-            [StatusFile(), SampleDiversity(), MetricsFile(), Diagnosis()]
+            [StatusFile(), SampleDiversity(), HeldoutAccuracy(), MetricsFile(), Diagnosis()]
             if config.log.diagnosis
             else [StatusFile(), MetricsFile()]
         )
@@ -194,6 +198,7 @@ class Trainer:
             defaults.append(Evaluator())
         if config.log.tensorboard:
             defaults.append(TensorBoard())
+        defaults += build_trackers(config.log)  # MLflow, W&B: packages checked here
         defaults.append(ProgressBar(enabled=progress))
         self.callbacks = [
             callback
@@ -358,11 +363,7 @@ class Trainer:
                 deadline = self._deadline(session_start)
                 stop_signal, out_of_time = self._should_stop(signals, deadline)
                 while self.step < target and not stop_signal and not out_of_time:
-                    self._accumulate(self.train_step())
-                    self.state.step += 1
-                    if self.step % self.config.log.every == 0:
-                        self._log()
-                    self.emit("on_step_end", self.step)
+                    self._end_step(self.train_step())
                     stop_signal, out_of_time = self._should_stop(signals, deadline)
                 self.stop_signal = stop_signal
                 ending = "interrupted" if stop_signal else "completed"
@@ -425,6 +426,46 @@ class Trainer:
         running averages (the task's, G's EMA); detached scalar statistics of the step."""
         self.schedule_learning_rates()
         stats = self.precision.step_statistics(self.task.step(self))
+        self._after_generator_update()
+        return stats
+
+    def train_part(self, part: str) -> dict[str, Tensor]:
+        """Train one part of an iteration, for stepping a game by hand (``gankit
+        playground``), and return the part's detached statistics.
+
+        ``"iteration"``: one whole iteration exactly as :meth:`fit` trains it (the
+        statistics enter the log window, a record is logged every ``log.every`` steps,
+        ``on_step_end`` is announced); ``"discriminator"``: one discriminator update at the
+        current step, which does not advance; ``"generator"``: one generator update against
+        D as the last discriminator part left it (its real batch too), G's moving average,
+        and the step advances as after an iteration. Only a noise-to-sample task splits
+        into players (:class:`~gankit.tasks.unconditional.NoiseToSamples`)."""
+        if part == "iteration":
+            stats = self.train_step()
+            self._discriminator_pass = None
+            self._end_step(stats)
+            return stats
+        if part not in ("discriminator", "generator"):
+            raise ValueError(f"unknown part {part!r}: iteration, discriminator or generator")
+        if not isinstance(self.task, NoiseToSamples):
+            raise ConfigError(
+                f"task={self.config.task.name} trains its players together; only the "
+                "noise-to-sample tasks (unconditional, conditional) step one player at a time"
+            )
+        self.schedule_learning_rates()
+        if part == "discriminator":
+            carried = self.task.discriminator_updates(self, 1)
+            self._discriminator_pass = carried
+            penalties = {f"penalty/{k}": v for k, v in carried.penalties.items()}
+            return {"d_loss": carried.d_loss, "d_grad_norm": carried.d_grad_norm, **penalties}
+        stats = self.task.generator_update(self, self._discriminator_pass)
+        stats = self.precision.step_statistics(stats)
+        self._after_generator_update()
+        self._end_step(stats)
+        return stats
+
+    def _after_generator_update(self) -> None:
+        """The running averages after a generator update: the task's, then G's EMA."""
         self.task.after_generator_step(self)
         ema = self.config.train.ema
         if self.state.ema is not None and ema is not None and self.step >= ema.start:
@@ -433,7 +474,15 @@ class Trainer:
             beta = ema.beta_at(self.step, self.config.train.batch_size)
             self.state.ema.multi_avg_fn = get_ema_multi_avg_fn(beta)
             self.state.ema.update_parameters(self.generator)
-        return stats
+
+    def _end_step(self, stats: dict[str, Tensor]) -> None:
+        """Close a generator step: its statistics into the log window, the step count up,
+        a record every ``log.every`` steps, ``on_step_end``."""
+        self._accumulate(stats)
+        self.state.step += 1
+        if self.step % self.config.log.every == 0:
+            self._log()
+        self.emit("on_step_end", self.step)
 
     def update(self, player: str, loss: Tensor) -> Tensor:
         """One optimiser step of ``player`` ("generator" or "discriminator") on ``loss``:

@@ -1,5 +1,5 @@
-"""Fixtures of the dashboard tests: a runs folder and a dashboard server over it, one of
-each per test module."""
+"""Fixtures of the dashboard tests: a runs folder, a folder of reference bands and a
+dashboard server over them, one of each per test module."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gankit.app.dashboard import make_server
-from tests.app.runs_folder import make_runs_folder
+from tests.app.runs_folder import make_bands_folder, make_runs_folder
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +18,14 @@ def runs_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(runs_dir):
+def bands_dir(tmp_path_factory, runs_dir) -> Path:
+    return make_bands_folder(tmp_path_factory.mktemp("bands"), runs_dir / "a")
+
+
+@pytest.fixture(scope="module")
+def server(runs_dir, bands_dir):
     """A dashboard server on a free port of 127.0.0.1, serving from a thread."""
-    server = make_server(runs_dir, port=0)
+    server = make_server(runs_dir, port=0, bands_dir=bands_dir)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server

@@ -44,6 +44,7 @@ def test_the_runs_list_shows_each_run_with_its_status(server):
     assert (a["status"]["step"], a["status"]["total_steps"]) == (STEPS, STEPS)
     assert a["status"]["stale"] is None
     assert a["last_train"]["step"] == STEPS and "d_loss" in a["last_train"]
+    assert a["complete"] is True  # a short metrics.jsonl is read whole at once
     broken = runs["broken"]
     assert broken["preset"] is None and broken["task"] is None
     assert broken["status"]["state"] is None
@@ -200,15 +201,17 @@ def test_the_digest_reads_only_what_was_appended_and_follows_resumes(tmp_path):
     metrics.write_text('{"kind": "train", "step": 10, "d_loss": 1.0}\n')
     digest = MetricsDigest()
     digest.update(tmp_path)
-    assert digest.last_train["step"] == 10 and digest.offset == metrics.stat().st_size
+    assert digest.shown()[0].last_train["step"] == 10
+    assert digest.offset == metrics.stat().st_size
     with open(metrics, "a") as handle:
         handle.write('{"kind": "event", "event": "resume", "step": 5}\n{"kind": "eval", "st')
     digest.update(tmp_path)
-    assert digest.last_train is None  # step 10 is superseded by the resume from step 5
+    assert digest.shown()[0].last_train is None  # step 10 is superseded by the resume from 5
     assert digest.offset < metrics.stat().st_size  # the torn eval line is read next time
     metrics.write_text('{"kind": "train", "step": 3, "d_loss": 2.0}\n')  # a shorter new file
     digest.update(tmp_path)
-    assert digest.last_train["step"] == 3 and digest.evaluations == []
+    shown, complete = digest.shown()
+    assert shown.last_train["step"] == 3 and shown.evaluations == [] and complete
 
 
 def test_run_names_are_plain_folders_directly_under_the_runs_folder(tmp_path):
@@ -235,5 +238,6 @@ def test_the_digest_reads_schema_1_files(tmp_path):
     (tmp_path / "metrics.jsonl").write_text("\n".join(lines) + "\n")
     digest = MetricsDigest()
     digest.update(tmp_path)
-    assert digest.last_train == {"step": 10, "d_loss": 0.5}
-    assert digest.evaluations == [{"step": 5, "eval/fid": 3.0}]
+    shown, _ = digest.shown()
+    assert shown.last_train == {"step": 10, "d_loss": 0.5}
+    assert shown.evaluations == [{"step": 5, "eval/fid": 3.0}]

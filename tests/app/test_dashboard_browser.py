@@ -123,6 +123,17 @@ def test_health_verdicts_and_the_eval_report_are_shown(page, url, runs_dir):
     page.get_by_text("metrics.fid").wait_for()
 
 
+def test_the_reference_band_is_drawn_behind_the_curves_it_has(page, url):
+    page.goto(f"{url}#/run/a")
+    page.wait_for_function(CURVE_HAS.format(stat="d_loss", points=4).replace("===", ">="))
+    d_loss = page.locator('.chart[data-stat="d_loss"]')
+    assert d_loss.get_attribute("data-band") == "ring-2d"
+    assert d_loss.get_attribute("data-series") == "4"  # 90 %, 10 %, median, the run's own
+    g_loss = page.locator('.chart[data-stat="g_loss"]')
+    assert g_loss.get_attribute("data-band") is None and g_loss.get_attribute("data-series") == "1"
+    assert "10–90 % of healthy ring-2d runs (seeds 0, 1, 2)" in page.inner_text("#band-note")
+
+
 def test_the_sample_slider_changes_the_image(page, url):
     page.goto(f"{url}#/run/a")
     page.wait_for_function("document.querySelector('.samples img').src.includes('step_00000020')")
@@ -152,3 +163,16 @@ def test_a_run_with_broken_files_still_renders(page, url):
     page.wait_for_function(CURVE_HAS.format(stat="d_loss", points=1))
     assert "no readable config.yaml" not in page.inner_text("pre.config")
     assert "no eval.json" in page.inner_text("body")
+
+
+def test_a_resume_seen_live_redraws_the_curves_without_the_superseded_steps(page, url, runs_dir):
+    page.goto(f"{url}#/run/a")
+    page.wait_for_function(CURVE_HAS.format(stat="d_loss", points=5))  # 5, 10, 15, 20 and 25
+    records = [
+        {"kind": "event", "schema": 2, "event": "resume", "step": 15},
+        {"kind": "train", "schema": 2, "step": 20, "d_loss": 0.75, "g_loss": 1.0},
+    ]
+    with open(runs_dir / "a" / "metrics.jsonl", "a") as handle:
+        handle.write("".join(json.dumps(record) + "\n" for record in records))
+    page.wait_for_function(CURVE_HAS.format(stat="d_loss", points=4))  # 25 is superseded
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1

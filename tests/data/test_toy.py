@@ -43,7 +43,7 @@ def test_registry_lists_every_source_with_summary_and_field_docs():
         "unpaired_folders",
         "mnist2digits8x8",
     }
-    expected = set(TOY_NAMES) | images | translation
+    expected = set(TOY_NAMES) | images | translation | {"drawn"}
     assert set(SOURCES.names()) == expected
     for entry in SOURCES:
         assert entry.summary
@@ -271,3 +271,17 @@ def test_moons_lie_on_two_unit_half_circles():
 def test_samples_follow_source_device():
     source = build_source(RingOptions()).to("meta")
     assert source.sample(4, gen(0)).device.type == "meta"
+
+
+def test_drawn_samples_are_the_points_plus_jitter_with_their_mixture_density():
+    points = [[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]]
+    source = build_source(SOURCES.entry("drawn").options(points=points, jitter=0.05))
+    samples = source.sample(30_000, gen(0)).double()
+    nearest, distance = source.nearest_mode(samples)
+    shares = torch.bincount(nearest, minlength=3).double() / len(samples)
+    torch.testing.assert_close(shares, torch.full((3,), 1 / 3, dtype=torch.float64), atol=0.01, rtol=0)
+    offsets = samples - torch.tensor(points, dtype=torch.float64)[nearest]
+    assert offsets.std(dim=0).tolist() == pytest.approx([0.05, 0.05], rel=0.03)
+    # p(x) = (1/3) Σ_k N(x; p_k, 0.05²·I): at a point, 1/3 of a Gaussian's peak 1/(2πσ²)
+    peak = source.log_prob(torch.tensor([[3.0, 0.0]], dtype=torch.float64)).exp().item()
+    assert peak == pytest.approx(1 / (3 * 2 * math.pi * 0.05**2), rel=1e-6)

@@ -96,7 +96,7 @@ def test_high_ada_rt_sustained_is_d_overfitting():
 
 def test_falling_sample_diversity_is_mode_collapse():
     records = [train(10 * i, sample_diversity=1.0) for i in range(1, 6)]
-    records += [train(60, sample_diversity=0.2), train(70, sample_diversity=0.1)]
+    records += [train(60, sample_diversity=0.15), train(70, sample_diversity=0.1)]
     assert codes(records) == [("mode_collapse", "warning", 70)]
 
 

@@ -17,8 +17,12 @@ DEFAULT_PORT = 8787
 
 
 def make_server(
-    root: str | Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+    root: str | Path,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    bands_dir: str | Path | None = None,
 ) -> DashboardServer:
     """A dashboard server over the runs under ``root``, bound but not yet serving
-    (``port`` 0: a free port; the chosen one is in ``server.url``)."""
-    return DashboardServer(Path(root), (host, port))
+    (``port`` 0: a free port; the chosen one is in ``server.url``); ``bands_dir`` holds the
+    reference bands (default: those shipped in ``gankit.diagnose``)."""
+    return DashboardServer(Path(root), (host, port), None if bands_dir is None else Path(bands_dir))

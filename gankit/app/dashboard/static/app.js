@@ -3,8 +3,15 @@
 "use strict";
 
 const POLL_MS = 2000;
+const MAX_POINTS = 2000; // per curve on a view's first load: the server keeps each bucket's min and max
 const SKIP_KEYS = new Set(["kind", "schema", "step", "time", "event"]);
 const COLORS = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037"];
+const MIN_CHART_PX = 320; // the run view puts as many charts in a row as fit at this width
+const CHART_GAP_PX = 14; // .charts' gap
+const CHART_FRAME_PX = 18; // .chart's padding and border, left and right
+const BAND_FILL = "rgba(96, 125, 139, 0.18)";
+const BAND_EDGE = "rgba(96, 125, 139, 0.45)";
+const BAND_MEDIAN = "#607d8b";
 let stopView = () => {};
 
 function el(tag, attrs = {}, ...children) {
@@ -73,40 +80,61 @@ function poll(update) {
   return () => { stopped = true; clearTimeout(timer); };
 }
 
-// A run's metric series, grown from the records the offset protocol returns.
+// A run's metric series: first its curves, downsampled by the server (/curves), then grown
+// from the records the offset protocol returns.
 class Series {
   constructor(name) {
     this.name = name;
-    this.offset = 0;
+    this.offset = null; // null: the curves are still to load
     this.points = new Map(); // statistic -> Map(step -> value)
+    this.counts = new Map(); // statistic -> points before downsampling, appended ones included
     this.verdicts = []; // diagnosis events, in file order
   }
 
   async update() {
-    const reply = await api(`/api/runs/${encodeURIComponent(this.name)}/metrics?offset=${this.offset}`);
-    if (reply.reset) { this.points.clear(); this.verdicts = []; }
+    const path = `/api/runs/${encodeURIComponent(this.name)}`;
+    if (this.offset === null) {
+      const reply = await api(`${path}/curves?points=${MAX_POINTS}`);
+      this.points.clear();
+      this.counts.clear();
+      for (const [stat, curve] of Object.entries(reply.curves)) {
+        this.points.set(stat, new Map(curve.steps.map((step, i) => [step, curve.values[i]])));
+        this.counts.set(stat, curve.points);
+      }
+      this.verdicts = reply.verdicts;
+      this.offset = reply.offset;
+      return true;
+    }
+    const reply = await api(`${path}/metrics?offset=${this.offset}`);
+    // a replaced file, or a resume (which supersedes records already drawn): load it again
+    if (reply.reset || reply.records.some((record) => record.kind === "event" && record.event === "resume")) {
+      this.offset = null;
+      return this.update();
+    }
     for (const record of reply.records) this.add(record);
-    const grew = reply.records.length > 0 || reply.reset;
     this.offset = reply.offset;
-    return grew;
+    return reply.records.length > 0;
+  }
+
+  // How many of a statistic's points are shown: "2000 of 100000", or "" when all are.
+  shownOf(stat) {
+    const shown = this.points.get(stat)?.size ?? 0;
+    const all = this.counts.get(stat) ?? shown;
+    return all > shown ? `${shown} of ${all} points (min/max per bucket)` : "";
   }
 
   add(record) {
     if (record.kind === "event") {
       if (record.event === "diagnosis") this.verdicts.push(record);
-      if (record.event === "resume" && Number.isInteger(record.step)) {
-        this.verdicts = this.verdicts.filter((verdict) => verdict.step <= record.step);
-        for (const steps of this.points.values()) {
-          for (const step of [...steps.keys()]) if (step > record.step) steps.delete(step);
-        }
-      }
       return;
     }
     if (typeof record.step !== "number") return;
     for (const [key, value] of Object.entries(record)) {
       if (SKIP_KEYS.has(key) || (typeof value !== "number" && value !== null)) continue;
       if (!this.points.has(key)) this.points.set(key, new Map());
-      this.points.get(key).set(record.step, value);
+      const steps = this.points.get(key);
+      if (!steps.has(record.step)) this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      steps.set(record.step, value);
     }
   }
 
@@ -118,35 +146,67 @@ class Series {
   }
 }
 
-// Aligned uPlot data for one statistic of several series: [steps, values of each].
-function aligned(seriesList, stat) {
+// Aligned uPlot data for one statistic: [steps, (with a reference band's curve of it: its 90 %,
+// 10 % and median values,) the values of each series]. `points` is how many steps the runs
+// have, the band's own steps left out.
+function aligned(seriesList, stat, band = null) {
   const steps = new Set();
   for (const series of seriesList) for (const step of (series.points.get(stat) ?? new Map()).keys()) steps.add(step);
+  const points = steps.size;
+  const curve = band?.curves[stat];
+  const bandAt = new Map((curve ? band.steps : []).map((step, i) => [step, i]));
+  for (const step of bandAt.keys()) steps.add(step);
   const xs = [...steps].sort((a, b) => a - b);
-  return [xs, ...seriesList.map((series) => {
+  const edges = curve ? ["hi", "lo", "median"].map((edge) => xs.map((step) => (bandAt.has(step) ? curve[edge][bandAt.get(step)] : null))) : [];
+  const data = [xs, ...edges, ...seriesList.map((series) => {
     const values = series.points.get(stat) ?? new Map();
     return xs.map((step) => (values.has(step) ? values.get(step) : null));
   })];
+  data.points = points;
+  return data;
 }
 
-function makeChart(parent, title, labels, width = 420) {
-  const box = el("div", { class: "chart", "data-stat": title }, el("div", { class: "title" }, title));
+// The width of a chart's plot when `columns` charts (or as many of MIN_CHART_PX as fit) share
+// the width of `container`.
+function chartWidth(container, columns = null) {
+  const total = container.clientWidth;
+  const n = columns ?? Math.max(1, Math.floor((total + CHART_GAP_PX) / (MIN_CHART_PX + CHART_GAP_PX)));
+  return Math.max(200, Math.floor((total - CHART_GAP_PX * (n - 1)) / n) - CHART_FRAME_PX);
+}
+
+// A chart of one statistic: a line per label and, with a `band` that has a curve of it, the
+// band's 10–90 % range shaded and its median dashed, drawn first so that the lines lie on top.
+function makeChart(parent, title, labels, width, band = null) {
+  const note = el("span", { class: "shown" });
+  const box = el("div", { class: "chart", "data-stat": title }, el("div", { class: "title" }, title, note));
   parent.append(box);
-  const options = {
-    width, height: 200,
-    scales: { x: { time: false } },
-    series: [{ label: "step" }, ...labels.map((label, i) => ({
-      label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true, points: { show: false },
-    }))],
-    legend: { show: labels.length > 1 },
-  };
-  return new uPlot(options, [[], ...labels.map(() => [])], box);
+  const line = { spanGaps: true, points: { show: false } };
+  const series = [{ label: "step" }];
+  // one line per chart needs no legend (the page's key explains a band); several get a compact one
+  const options = { width, height: labels.length > 1 ? 320 : 190, scales: { x: { time: false } }, series, legend: { show: labels.length > 1, live: false } };
+  if (band?.curves[title]) {
+    const [lo, mid, hi] = (band.quantiles ?? [0.1, 0.5, 0.9]).map((q) => `${Math.round(q * 100)} %`);
+    series.push(
+      { ...line, label: `${band.preset} ${hi}`, stroke: BAND_EDGE, width: 0.5 },
+      { ...line, label: `${band.preset} ${lo}`, stroke: BAND_EDGE, width: 0.5 },
+      { ...line, label: `${band.preset} median`, stroke: BAND_MEDIAN, width: 1, dash: [5, 4] },
+    );
+    options.bands = [{ series: [1, 2], fill: BAND_FILL }];
+    box.dataset.band = band.preset;
+    box.title = `shaded: ${lo}–${hi} of healthy ${band.preset} runs (seeds ${band.seeds.join(", ")}); dashed: their ${mid} median`;
+  }
+  series.push(...labels.map((label, i) => ({ ...line, label, stroke: COLORS[i % COLORS.length], width: 1.5 })));
+  const chart = new uPlot(options, series.map(() => []), box);
+  box.dataset.series = String(chart.series.length - 1);
+  chart.note = note;
+  return chart;
 }
 
-// Gives a chart new data and records its point count on its box (data-points).
-function setData(chart, data) {
+// Gives a chart new data and records on its box how many steps the runs have (data-points).
+function setData(chart, data, shown = "") {
   chart.setData(data);
-  chart.root.parentNode.dataset.points = String(data[0].length);
+  chart.root.parentNode.dataset.points = String(data.points);
+  chart.note.textContent = shown;
 }
 
 async function showRuns(view) {
@@ -173,14 +233,16 @@ async function showRuns(view) {
         .map(([key, value]) => `${key} ${fmt(value)}`).join(", ");
       const best = Object.entries(run.best_eval ?? {})
         .map(([key, entry]) => `${key.slice(5)} ${fmt(entry.value)} @${entry.step}`).join(", ");
+      // until the server has read the whole metrics.jsonl, the best values cover its end only
+      const reading = run.complete ? "" : el("span", { class: "reading", title: "the start of metrics.jsonl is still being read" }, " reading…");
       table.append(el("tr", { "data-run": run.name },
         el("td", {}, box),
         el("td", {}, el("a", { href: `#/run/${encodeURIComponent(run.name)}` }, run.name)),
         el("td", {}, run.preset ?? "–"), el("td", {}, run.task ?? "–"), stateCell(s),
         el("td", { class: "num step" }, `${fmt(s.step)} / ${fmt(s.total_steps)}`),
         el("td", { class: "num" }, s.state === "training" && !s.stale ? duration(s.eta_seconds) : "–"),
-        healthCell(run.health),
-        el("td", {}, losses || "–"), el("td", {}, best || "–")));
+        run.health || run.complete ? healthCell(run.health) : el("td", { class: "reading" }, "reading…"),
+        el("td", {}, losses || "–"), el("td", {}, best || (run.complete ? "–" : ""), reading)));
     }
   });
 }
@@ -188,33 +250,52 @@ async function showRuns(view) {
 async function showRun(view, name) {
   const path = `/api/runs/${encodeURIComponent(name)}`;
   const head = el("h2", {}, name);
-  const status = el("p", { class: "note" });
+  const status = el("p", { class: "status-line" });
+  const bandNote = el("p", { class: "note", id: "band-note" });
   const charts = el("div", { class: "charts", id: "curves" });
   const health = el("div", { id: "health" }, el("p", { class: "note" }, "no health verdicts yet"));
   const samples = el("div", { class: "samples" });
   const evalBox = el("div", {});
   const config = el("pre", { class: "config" });
-  view.replaceChildren(head, status, el("h3", {}, "Health timeline"), health, el("h3", {}, "Curves"), charts,
+  view.replaceChildren(head, status, el("h3", {}, "Health timeline"), health, el("h3", {}, "Curves"), bandNote, charts,
     el("h3", {}, "Samples"), samples, el("h3", {}, "Evaluation (eval.json)"), evalBox,
     el("h3", {}, "Resolved config"), config);
   api(`${path}/config`).then((reply) => { config.textContent = reply.text ?? "(no readable config.yaml)"; }).catch(() => {});
   api(`${path}/eval`).then((report) => showEval(evalBox, report)).catch(() => {});
+  const { band, reason } = await api(`${path}/band`).catch(() => ({ band: null, reason: null }));
+  if (band) {
+    const [lo, , hi] = (band.quantiles ?? [0.1, 0.5, 0.9]).map((q) => Math.round(q * 100));
+    bandNote.replaceChildren(el("span", { class: "key key-run" }), "this run",
+      el("span", { class: "key key-band" }), `${lo}–${hi} % of healthy ${band.preset} runs (seeds ${band.seeds.join(", ")})`,
+      el("span", { class: "key key-median" }), "their median");
+  } else bandNote.textContent = `No reference band${reason ? `: ${reason}` : ""}.`;
   const series = new Series(name);
   const plots = new Map();
   const slider = sampleSlider(samples, name);
   return poll(async () => {
-    const runs = await api("/api/runs");
-    const run = runs.find((r) => r.name === name);
-    if (run) status.textContent = `${run.status.state ?? "no status.json"} — step ${fmt(run.status.step)} / ${fmt(run.status.total_steps)}${run.status.stale ? ` — stale: ${run.status.stale}` : ""}`;
+    const run = await api(path);
+    status.replaceChildren(...statusLine(run));
     if (await series.update()) {
       for (const stat of series.statistics()) {
-        if (!plots.has(stat)) plots.set(stat, makeChart(charts, stat, [stat]));
-        setData(plots.get(stat), aligned([series], stat));
+        if (!plots.has(stat)) plots.set(stat, makeChart(charts, stat, [stat], chartWidth(charts), band));
+        setData(plots.get(stat), aligned([series], stat, band), series.shownOf(stat));
       }
       if (series.verdicts.length) showHealth(health, series.verdicts);
     }
     await slider();
   });
+}
+
+// The run view's status: state, step of total, rate and ETA while training, latest verdict.
+function statusLine(run) {
+  const s = run.status;
+  const parts = [`${run.preset ?? "no preset"} · ${run.task ?? "unknown task"} · `,
+    el("span", { class: `state-${s.state ?? "unknown"}` }, s.state ?? "no status.json"),
+    ` at step ${fmt(s.step)} / ${fmt(s.total_steps)}`];
+  if (s.state === "training" && !s.stale) parts.push(`, ${fmt(s.steps_per_s)} steps/s, ETA ${duration(s.eta_seconds)}`);
+  if (s.stale) parts.push(el("span", { class: "stale" }, ` stale: ${s.stale}`));
+  if (run.health) parts.push(" · ", el("span", { class: `health-${run.health.severity}` }, `${MARKS[run.health.severity] ?? ""} ${run.health.code}`));
+  return parts;
 }
 
 function sampleSlider(box, name) {
@@ -277,8 +358,8 @@ async function showCompare(view, names, stat) {
   let chart = null;
   const draw = () => {
     charts.replaceChildren();
-    chart = makeChart(charts, picker.value || "(no statistic yet)", names, 860);
-    setData(chart, aligned(seriesList, picker.value));
+    chart = makeChart(charts, picker.value || "(no statistic yet)", names, chartWidth(charts, 1));
+    setData(chart, aligned(seriesList, picker.value), shownOf(seriesList, picker.value));
   };
   picker.addEventListener("change", () => {
     history.replaceState(null, "", `#/compare/${names.map(encodeURIComponent).join(",")}?stat=${encodeURIComponent(picker.value)}`);
@@ -296,8 +377,12 @@ async function showCompare(view, names, stat) {
       picker.replaceChildren(...stats.map((s) => el("option", { value: s }, s)));
       if (stats.includes(chosen)) picker.value = chosen;
       draw();
-    } else if (grew && chart) setData(chart, aligned(seriesList, picker.value));
+    } else if (grew && chart) setData(chart, aligned(seriesList, picker.value), shownOf(seriesList, picker.value));
   });
+}
+
+function shownOf(seriesList, stat) {
+  return seriesList.map((series) => series.shownOf(stat) && `${series.name}: ${series.shownOf(stat)}`).filter(Boolean).join("; ");
 }
 
 function showEvalsSideBySide(box, names, reports) {
