@@ -30,9 +30,9 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from gankit import __version__
 
@@ -986,36 +986,34 @@ def _dashboard(args: argparse.Namespace) -> int:
     root = Path(args.runs_dir)
     if not root.is_dir():
         return _fail(f"runs folder '{root}' does not exist")
-    try:
-        server = make_server(root, args.host, args.port)
-    except OSError as err:
-        return _fail(
-            f"cannot serve on {args.host}:{args.port} ({err.strerror or err}): "
-            "choose another --port, or --port 0 for a free one"
-        )
-    print(f"gankit dashboard of {root} at {server.url} (Ctrl-C stops it)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print("\nstopped", file=sys.stderr)
-    finally:
-        server.server_close()
-    return 0
+    return _serve(
+        lambda: make_server(root, args.host, args.port), args, f"gankit dashboard of {root}"
+    )
 
 
 def _playground(args: argparse.Namespace) -> int:
     from gankit.app.playground import make_server
 
-    try:
-        server = make_server(
+    return _serve(
+        lambda: make_server(
             args.host, args.port, args.runs_dir, args.idle_minutes, args.max_sessions
-        )
+        ),
+        args,
+        "gankit playground",
+    )
+
+
+def _serve(start: Callable[[], Any], args: argparse.Namespace, title: str) -> int:
+    """Start a web app's server (``start()``), print its URL and serve until Ctrl-C; a
+    port that cannot be bound is one error line (exit 2)."""
+    try:
+        server = start()
     except OSError as err:
         return _fail(
             f"cannot serve on {args.host}:{args.port} ({err.strerror or err}): "
             "choose another --port, or --port 0 for a free one"
         )
-    print(f"gankit playground at {server.url} (Ctrl-C stops it)", flush=True)
+    print(f"{title} at {server.url} (Ctrl-C stops it)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -553,6 +553,26 @@ def test_dragging_theta_moves_gs_segment_and_w1_follows_it(server):
     assert frame["history"]["exact"][-1] == pytest.approx(0.4, abs=0.05)  # W1 = |θ|
 
 
+@pytest.mark.slow
+def test_js_gives_g_no_slope_once_d_separates_the_segments(server):
+    """The js-vs-w scene's claim: as D separates the segments its JS estimate climbs to
+    log 2 and, under the minimax loss, G's gradient −σ(D(x))∇D(x) vanishes with D(G(z)) → 0,
+    while the non-saturating loss's grows (Arjovsky et al. 2017, Example 1 and §2.2)."""
+    medians = {}
+    for objective in ("minimax", "nonsaturating"):
+        sid, first = create(server, {"scene": "js-vs-w"})
+        assert first["settings"]["objective"]["name"] == "minimax"
+        changes = {"objective.name": objective}
+        call(server, "POST", f"/api/sessions/{sid}/settings", {"changes": changes})
+        for update in range(1, 601):
+            frame = act(server, sid, "step_d")
+            if update in (50, 600):
+                medians[objective, update] = torch.tensor(frame["arrows"]).norm(dim=1).median()
+        assert frame["history"]["estimate"][-1] == pytest.approx(math.log(2), abs=0.01)
+    assert medians["minimax", 600] < 0.02 * medians["minimax", 50]
+    assert medians["nonsaturating", 600] > 2 * medians["nonsaturating", 50]
+
+
 def test_the_bilinear_scene_traces_gs_point_and_ds_slope(server):
     sid, _ = create(server, {"scene": "bilinear"})
     for _ in range(20):
