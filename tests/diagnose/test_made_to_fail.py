@@ -40,6 +40,17 @@ SMALL_DATA = {
 DIGITS = {**QUIET, "generator.width": 16, "discriminator.width": 16}
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The stated steps are those of runs on one torch thread: a reduction split over more
+    threads rounds differently, and a run made to fail is as chaotic as any GAN, so its
+    trajectory (and the step a failure shows) depends on the thread count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def verdicts(run_dir):
     events = RunDir(run_dir).read_metrics(kinds=("event",))
     return [(e["code"], e["severity"], e["step"]) for e in events if e["event"] == "diagnosis"]
