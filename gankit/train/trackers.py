@@ -34,6 +34,7 @@ import json
 import os
 import re
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -157,7 +158,7 @@ def flat_config(config: Config) -> dict[str, str]:
     return flat
 
 
-class Tracker(Callback):
+class Tracker(Callback, ABC):
     """What both trackers share: which records and grids to send, each once, and the
     tracker run kept in RUN/trackers.json. A subclass opens its tracker's run (a new one,
     or the saved one) and sends values, verdicts and grids in that tracker's terms."""
@@ -269,24 +270,29 @@ class Tracker(Callback):
 
     # -- in the tracker's terms ---------------------------------------------------------------
 
+    @abstractmethod
     def _open(self, trainer: Trainer, saved: dict[str, Any]) -> dict[str, Any]:
         """Continue the saved tracker run, or start one; its entry for trackers.json."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _failures(self) -> tuple[type[Exception], ...]:
-        raise NotImplementedError
+        """The tracker package's own error types, reported as one line."""
 
+    @abstractmethod
     def _log_values(self, values: dict[str, float], step: int) -> None:
-        raise NotImplementedError
+        """Send a record's numeric values at ``step``."""
 
+    @abstractmethod
     def _log_verdict(self, record: dict[str, Any], step: int) -> None:
-        raise NotImplementedError
+        """Send a diagnosis event record at ``step``."""
 
+    @abstractmethod
     def _log_grid(self, path: Path, step: int) -> None:
-        raise NotImplementedError
+        """Send the sample grid saved at ``path`` for ``step``."""
 
+    @abstractmethod
     def _close(self, status: str) -> None:
-        raise NotImplementedError
+        """Finish the tracker run with the run's final ``status``."""
 
 
 class MLflowTracker(Tracker):
